@@ -1,0 +1,85 @@
+/* corpus.h: shard planning and shard reading for JSONL and JSONL.zst.
+ *
+ * A corpus file is split into shards without reading it whole:
+ * - plain JSONL by byte ranges;
+ * - zstd files at frame boundaries (found by walking frame and block
+ *   headers, no decompression). A single-frame file is one shard.
+ * A record (line) belongs to the shard in which its first byte lies, so
+ * the shards of a file partition its lines exactly, whatever the split.
+ * A reader therefore skips a partial first line (unless the byte before
+ * the shard is a newline) and reads past its end to finish its last line.
+ *
+ * Blank lines (only whitespace) are not records but are counted as lines,
+ * so line numbers match the file. Files are read with pread; nothing is
+ * read whole into memory.
+ */
+#ifndef TRACEFARM_CORPUS_H
+#define TRACEFARM_CORPUS_H
+
+#include "tracefarm/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One shard: a range of one file. Plain files: [begin, end) are byte
+ * offsets. Zstd files: [begin, end) are compressed offsets at frame
+ * boundaries (end may be the file size of a truncated last frame). */
+typedef struct tf_shard {
+    uint32_t file;  /* index into the corpus file list */
+    uint8_t zstd;   /* 1 if the file is zstd-compressed */
+    uint64_t begin; /* see above */
+    uint64_t end;
+} tf_shard;
+
+/* True if the path names a zstd file (ends in ".zst"). */
+bool tf_corpus_is_zstd(const char *path);
+
+typedef struct tf_plan tf_plan; /* opaque: the ordered shard list */
+
+/* Plan shards over files (in the given order; shards of file i come before
+ * those of file i+1) so that each holds about target_bytes of uncompressed
+ * data (zstd: frames are grouped; a frame's declared content size is used,
+ * or its compressed size times 4 when it declares none). An empty file
+ * gives no shard. TF_ERR_IO naming the path if a file cannot be opened or
+ * sized. Caller frees with tf_plan_free. */
+tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes,
+                      tf_plan **out, tf_diag *d) TF_MUST_USE;
+size_t tf_plan_count(const tf_plan *p);
+const tf_shard *tf_plan_get(const tf_plan *p, size_t i);
+void tf_plan_free(tf_plan *p); /* accepts NULL */
+
+/* Mean bytes per line over at most the first sample_bytes of uncompressed
+ * data of a file (used to turn "items per shard" into bytes). Returns 0 in
+ * *out for an empty file. */
+tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
+                                   tf_diag *d) TF_MUST_USE;
+
+typedef struct tf_reader tf_reader; /* opaque: one open shard */
+
+/* Open a shard of path for reading. max_line caps one line's length.
+ * Caller frees with tf_reader_free. */
+tf_err tf_reader_open(const char *path, const tf_shard *s, size_t max_line, tf_reader **out,
+                      tf_diag *d) TF_MUST_USE;
+
+/* The next record of the shard. On TF_OK, *line and *len give the record
+ * (valid until the next call, NUL-terminated, without the newline) and
+ * *lineno its 1-based line number counted from the shard's first line.
+ * Other results:
+ * - TF_ERR_EOF: no more records in the shard.
+ * - TF_ERR_TOO_BIG: the line at *lineno exceeds max_line; it was skipped;
+ *   the next call goes on with the following line.
+ * - TF_ERR_ZSTD / TF_ERR_IO: the data cannot be read past this point (a
+ *   truncated or corrupt frame); d names the file and compressed offset;
+ *   *lineno is the line that was being read. Further calls return TF_ERR_EOF.
+ */
+tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
+                      tf_diag *d) TF_MUST_USE;
+
+/* Lines owned by the shard so far (all of them after TF_ERR_EOF),
+ * blank lines included. */
+uint64_t tf_reader_lines(const tf_reader *r);
+
+void tf_reader_free(tf_reader *r); /* accepts NULL */
+
+#endif
