@@ -55,5 +55,12 @@ void tf_diag_prefix(tf_diag *d, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, d->msg, sizeof old);
-    snprintf(d->msg, sizeof d->msg, "%s%s", head, old);
+    size_t h = strlen(head);
+    memcpy(d->msg, head, h + 1);
+    if (h + 1 < sizeof d->msg) {
+        size_t room = sizeof d->msg - h - 1;
+        size_t o = strnlen(old, room);
+        memcpy(d->msg + h, old, o);
+        d->msg[h + o] = '\0';
+    }
 }
