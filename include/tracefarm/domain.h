@@ -1,0 +1,69 @@
+/* domain.h: verifier domains as plug-in tables (after IOR's backends).
+ *
+ * A domain knows one kind of problem: how to read it from a corpus record,
+ * how to build the prompt a model would get, how to verify a model's
+ * output step by step, and how complex the problem is. Each domain is one
+ * file filling a const tf_domain; worker/verify/registry.c lists them.
+ *
+ * The functions are pure (no MPI, no network, no files).
+ */
+#ifndef TRACEFARM_DOMAIN_H
+#define TRACEFARM_DOMAIN_H
+
+#include "tracefarm/buf.h"
+#include "tracefarm/err.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* What the statistics need to know of one verified item. */
+typedef struct tf_facts {
+    bool plan_valid;          /* the final answer (plan) is valid */
+    bool plan_optimal;        /* ... and optimal */
+    bool trace_valid;         /* reference-compatible trace verdict */
+    bool trace_valid_strict;  /* strict trace verdict */
+    const char *first_error;  /* static code name of the first reference
+                                 error, NULL if the trace is valid */
+    const char *strict_first_error; /* same for the strict verdict */
+    long trace_len;           /* operations (steps) in the trace */
+    long first_error_step;    /* step of the first reference error, -1 */
+    long complexity;          /* reference operation count */
+    long optimal_plan_len;    /* optimal answer length */
+} tf_facts;
+
+typedef struct tf_domain {
+    const char *name; /* the job's "domain" value */
+
+    /* Validate the domain's parts of the job spec (its own section named
+     * after the domain, and "fields") and fill defaults into it (so the
+     * resolved spec shows them). origin names the spec in messages. On
+     * success *cfg is the domain's configuration, freed by free_config. */
+    tf_err (*configure)(cJSON *job, const char *origin, void **cfg, tf_diag *d);
+    void (*free_config)(void *cfg);
+
+    /* Read the problem and the model output from a record. *output points
+     * into the record (valid while it lives); NULL when the record has no
+     * output (e.g. prompt only). A record the domain cannot use (missing
+     * field, wrong type, bad problem) is TF_ERR_PARSE with the reason in d.
+     * Caller frees *problem with free_problem. */
+    tf_err (*parse_record)(const void *cfg, const cJSON *record, void **problem,
+                           const char **output, size_t *output_len, tf_diag *d);
+    void (*free_problem)(void *problem);
+
+    /* Append the prompt a model would get for the problem. */
+    tf_err (*build_prompt)(const void *cfg, const void *problem, tf_buf *out);
+
+    /* Verify an output: add the verdict fields to item (a JSON object) and
+     * fill facts. Bad output is a verdict, never an error; errors are
+     * resource failures (TF_ERR_NOMEM, TF_ERR_TOO_BIG). */
+    tf_err (*verify)(const void *cfg, const void *problem, const cJSON *record, const char *output,
+                     size_t len, cJSON *item, tf_facts *facts, tf_diag *d);
+} tf_domain;
+
+/* The domain named name, or NULL. */
+const tf_domain *tf_domain_find(const char *name);
+
+/* Comma-separated names of all domains (for messages). */
+const char *tf_domain_names(void);
+
+#endif

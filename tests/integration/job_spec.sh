@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A bad job spec stops before any work (no output directory is made), with
+# exit status 2 and a message naming the key or the path; the minimal spec
+# of the documentation works.
+. "$(dirname "$0")/lib.sh"
+
+"$TF_BIN" gen maze --count 20 --rows 10 --cols 10 --seed 5 --out c.jsonl.zst
+
+expect_spec_error() { # NAME PATTERN SPEC [RANKS]
+    local name=$1 pat=$2 spec=$3 ranks=${4:-0}
+    printf '%s\n' "$spec" > "$name.json"
+    set +e
+    if [ "$ranks" -eq 0 ]; then
+        "$TF_BIN" run "$name.json" > "$name.out" 2> "$name.err"
+    else
+        mpi "$ranks" run "$name.json" > "$name.out" 2> "$name.err"
+    fi
+    local st=$?
+    set -e
+    check "$name: exit 2 (got $st)" [ "$st" -eq 2 ]
+    check "$name: message names '$pat'" grep -qF -- "$pat" "$name.err"
+    check "$name: no output made" [ ! -e "out-$name" ]
+}
+base='"name": "x", "domain": "maze", "source": "record"'
+expect_spec_error unknown_key '"mazes"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-unknown_key\", \"mazes\": {}}"
+expect_spec_error wrong_type '"maze.rows"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-wrong_type\", \"maze\": {\"rows\": \"ten\"}}"
+expect_spec_error missing_file '"nope.jsonl"' "{$base, \"corpus\": [\"nope.jsonl\"], \"output\": \"out-missing_file\"}" 2
+expect_spec_error no_match '"none-*.jsonl"' "{$base, \"corpus\": [\"none-*.jsonl\"], \"output\": \"out-no_match\"}"
+expect_spec_error missing_output '"output"' "{$base, \"corpus\": [\"c.jsonl.zst\"]}"
+expect_spec_error bad_json 'bad_json.json:2:' "{$base,
+  \"corpus\": [\"c.jsonl.zst\"] \"output\": \"out-bad_json\"}"
+expect_spec_error bad_domain '"sudoku"' "{\"name\": \"x\", \"domain\": \"sudoku\", \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_domain\"}"
+expect_spec_error bad_field '"fields.promt"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_field\", \"fields\": {\"promt\": \"p\"}}"
+expect_spec_error bad_shard '"shard_items"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_shard\", \"shard_items\": 0}"
+expect_spec_error bad_source '"source"' "{\"name\": \"x\", \"domain\": \"maze\", \"source\": \"oracle\", \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_source\"}"
+expect_spec_error bad_dialect '"maze.dialect"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_dialect\", \"maze\": {\"dialect\": \"klingon\"}}" 2
+set +e
+"$TF_BIN" run does-not-exist.json 2> nofile.err
+st=$?
+set -e
+check "missing spec file: exit 2" [ "$st" -eq 2 ]
+check "missing spec file named" grep -q "does-not-exist.json" nofile.err
+
+# The minimal spec from the documentation works as written.
+cat > min.json <<'JSON'
+{"name": "x", "domain": "maze", "corpus": ["c.jsonl.zst"], "output": "out", "source": "record", "maze": {"rows": 10, "cols": 10}}
+JSON
+set +e
+"$TF_BIN" run min.json > min.out
+st=$?
+set -e
+check "minimal spec: exit 0 (got $st)" [ "$st" -eq 0 ]
+check "minimal spec: summary printed" grep -q "plan valid" min.out
+check "minimal spec: 20 items" [ "$(zstd -q -dc out/items.jsonl.zst | wc -l)" -eq 20 ]
+# usage errors
+set +e
+"$TF_BIN" run > /dev/null 2>&1; st1=$?
+"$TF_BIN" frobnicate > /dev/null 2>&1; st2=$?
+"$TF_BIN" run --help | grep -q "usage: tracefarm run"; st3=$?
+set -e
+check "run without spec: 2" [ "$st1" -eq 2 ]
+check "unknown command: 2" [ "$st2" -eq 2 ]
+check "run --help" [ "$st3" -eq 0 ]
+done_tests

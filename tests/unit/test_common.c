@@ -1,0 +1,69 @@
+/* test_common.c: bounded buffers, diagnostics, atomic zstd output. */
+#include "tf_test.h"
+#include "tracefarm/buf.h"
+#include "tracefarm/zio.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+int main(void)
+{
+    /* The cap holds and a refused append leaves the buffer as it was. */
+    tf_buf b;
+    tf_buf_init(&b, 10);
+    CHECK(tf_buf_puts(&b, "hello") == TF_OK);
+    CHECK(tf_buf_puts(&b, "world!") == TF_ERR_TOO_BIG);
+    CHECK(b.len == 5 && strcmp(b.data, "hello") == 0);
+    CHECK(tf_buf_printf(&b, "%d", 12345) == TF_OK && strcmp(b.data, "hello12345") == 0);
+    CHECK(tf_buf_append(&b, "x", 1) == TF_ERR_TOO_BIG);
+    tf_buf_reset(&b);
+    CHECK(b.len == 0 && b.data[0] == '\0');
+    tf_buf_free(&b);
+
+    tf_diag d;
+    tf_diag_set(&d, "line %d", 7);
+    tf_diag_prefix(&d, "%s: ", "f.jsonl");
+    CHECK(strcmp(d.msg, "f.jsonl: line 7") == 0);
+    CHECK(strcmp(tf_strerror(TF_ERR_SPEC), "invalid job spec") == 0);
+
+    /* A zstd file written in pieces decompresses to the pieces, and no
+     * temporary file is left behind. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/common-out.zst", TF_TEST_TMP);
+    tf_zwriter *w = NULL;
+    CHECK(tf_zwriter_open(path, 3, &w, &d) == TF_OK);
+    size_t total = 0;
+    for (int i = 0; w && i < 1000; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "{\"i\":%d}\n", i);
+        CHECK(tf_zwriter_write(w, line, (size_t)n, &d) == TF_OK);
+        total += (size_t)n;
+    }
+    CHECK(tf_zwriter_close(w, 1, &d) == TF_OK);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f) {
+        static char comp[1 << 20], plain[1 << 20];
+        size_t n = fread(comp, 1, sizeof comp, f);
+        fclose(f);
+        size_t m = ZSTD_decompress(plain, sizeof plain, comp, n);
+        CHECK(!ZSTD_isError(m) && m == total);
+        CHECK(memcmp(plain, "{\"i\":0}\n{\"i\":1}\n", 16) == 0);
+    }
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    struct stat st;
+    CHECK(stat(tmp, &st) != 0);
+    /* A discarded writer leaves nothing. */
+    snprintf(path, sizeof path, "%s/common-discard.zst", TF_TEST_TMP);
+    CHECK(tf_zwriter_open(path, 3, &w, &d) == TF_OK);
+    CHECK(tf_zwriter_close(w, 0, &d) == TF_OK);
+    CHECK(stat(path, &st) != 0);
+    /* Writing into a missing directory names the path. */
+    CHECK(tf_write_atomic("/nonexistent-dir/x", "a", 1, &d) == TF_ERR_IO);
+    CHECK(strstr(d.msg, "/nonexistent-dir/x") != NULL);
+    return tf_test_done();
+}
