@@ -97,10 +97,8 @@ static int worker_loop(MPI_Comm comm, const tf_job *job, const char *partdir)
         MPI_Recv(msg, 5, MPI_UINT64_T, 0, MPI_ANY_TAG, comm, &st);
         if (st.MPI_TAG == TAG_STOP)
             return 0;
-        tf_shard s = {.file = (uint32_t)msg[1],
-                      .zstd = (uint8_t)msg[2],
-                      .begin = msg[3],
-                      .end = msg[4]};
+        tf_shard s = {
+            .file = (uint32_t)msg[1], .zstd = (uint8_t)msg[2], .begin = msg[3], .end = msg[4]};
         tf_shard_result res;
         tf_diag d;
         d.msg[0] = '\0';
@@ -139,8 +137,7 @@ static int coordinate(MPI_Comm comm, int nranks, const tf_plan *plan, run_info *
         if (ready[0] != NONE) {
             if (ready[1]) {
                 char text[TF_DIAG_LEN + 64];
-                MPI_Recv(text, (int)sizeof text, MPI_CHAR, src, TAG_FAIL, comm,
-                         MPI_STATUS_IGNORE);
+                MPI_Recv(text, (int)sizeof text, MPI_CHAR, src, TAG_FAIL, comm, MPI_STATUS_IGNORE);
                 text[sizeof text - 1] = '\0';
                 fprintf(stderr, "tracefarm: rank %d: %s\n", src, text);
                 failed = 1;
@@ -223,7 +220,8 @@ static tf_err write_run_json(const tf_job *job, const tf_plan *plan, const tf_st
     cJSON *hosts = cJSON_AddArrayToObject(r, "hosts");
     for (int i = 0; i < ri->nranks; i++) {
         cJSON_AddItemToArray(by, cJSON_CreateNumber((double)ri->shards_by_rank[i]));
-        cJSON_AddItemToArray(hosts, cJSON_CreateString(ri->hosts + (size_t)i * MPI_MAX_PROCESSOR_NAME));
+        cJSON_AddItemToArray(hosts,
+                             cJSON_CreateString(ri->hosts + (size_t)i * MPI_MAX_PROCESSOR_NAME));
     }
     cJSON *v = cJSON_AddObjectToObject(r, "versions");
     cJSON_AddStringToObject(v, "tracefarm", TF_VERSION);
@@ -263,10 +261,11 @@ static void print_hist(const char *label, const cJSON *h)
     if (!h || !h->child)
         printf(" none");
     const cJSON *e;
-    int n = 0;
+    const char *sep = "";
     cJSON_ArrayForEach(e, h)
     {
-        printf("%s %s %.0f", n++ ? "," : "", e->string, e->valuedouble);
+        printf("%s %s %.0f", sep, e->string, e->valuedouble);
+        sep = ",";
     }
     printf("\n");
 }
@@ -316,7 +315,8 @@ static int finish(const tf_job *job, const tf_plan *plan, const char *partdir, r
         err = write_run_json(job, plan, total, ri, started, status, &d);
     }
     if (err != TF_OK) {
-        fprintf(stderr, "tracefarm: cannot write outputs: %s\n", d.msg[0] ? d.msg : tf_strerror(err));
+        fprintf(stderr, "tracefarm: cannot write outputs: %s\n",
+                d.msg[0] ? d.msg : tf_strerror(err));
         status = TF_EXIT_FATAL;
     } else {
         clear_parts(partdir);
@@ -324,8 +324,9 @@ static int finish(const tf_job *job, const tf_plan *plan, const char *partdir, r
         if (!quiet)
             print_summary(job, total, ri, tf_plan_count(plan));
         if (tf_stats_errors(total))
-            fprintf(stderr, "tracefarm: %" PRIu64 " item(s) could not be verified; see \"error\" "
-                            "in %s/items.jsonl.zst\n",
+            fprintf(stderr,
+                    "tracefarm: %" PRIu64 " item(s) could not be verified; see \"error\" "
+                    "in %s/items.jsonl.zst\n",
                     tf_stats_errors(total), job->output);
     }
     tf_stats_free(total);

@@ -13,10 +13,9 @@
 
 /* Top-level keys. The domain's own section and "fields" are checked by the
  * domain; every other key here is checked below. */
-static const char *const known_keys[] = {"name",         "description", "domain",
-                                         "corpus",       "output",      "source",
-                                         "shard_items",  "max_line_bytes",
-                                         "fields",       NULL};
+static const char *const known_keys[] = {"name",   "description", "domain",      "corpus",
+                                         "output", "source",      "shard_items", "max_line_bytes",
+                                         "fields", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -162,8 +161,7 @@ static tf_err resolve_corpus(tf_job *j, const cJSON *list, const char *origin, i
             glob_t g;
             int rc = glob(pat, GLOB_ERR, NULL, &g);
             if (rc == GLOB_NOMATCH) {
-                tf_diag_set(d, "%s: corpus[%zu]: pattern \"%s\" matches no file", origin, idx,
-                            pat);
+                tf_diag_set(d, "%s: corpus[%zu]: pattern \"%s\" matches no file", origin, idx, pat);
                 return TF_ERR_SPEC;
             }
             if (rc != 0) {
@@ -210,8 +208,8 @@ static tf_err check_keys(const cJSON *root, const char *origin, const char *doma
     return TF_OK;
 }
 
-tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files,
-                    tf_job **out, tf_diag *d)
+tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files, tf_job **out,
+                    tf_diag *d)
 {
     *out = NULL;
     const char *end = NULL;

@@ -9,25 +9,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: tracefarm COMMAND [options]\n"
-            "\n"
-            "Verify every step of a corpus of reasoning traces, on one process or many\n"
-            "MPI ranks, with outputs that are identical however it was run.\n"
-            "\n"
-            "commands:\n"
-            "  run JOB.json [--quiet]   run a job (under mpirun, or alone as one process)\n"
-            "  gen maze [options]       generate a maze corpus (tracefarm gen maze --help)\n"
-            "  version                  print the version\n"
-            "  help                     this text\n"
-            "\n"
-            "examples:\n"
-            "  tracefarm gen maze --count 1000 --rows 10 --cols 10 --out c.jsonl.zst\n"
-            "  mpirun -n 4 tracefarm run jobs/maze-offline.json\n"
-            "\n"
-            "exit status: 0 all items verified; 3 done, some items are errors;\n"
-            "2 bad usage or job spec (nothing done); 1 fatal error.\n"
-            "Job spec keys: docs/job.md; outputs: docs/outputs.md.\n");
+    fprintf(f, "usage: tracefarm COMMAND [options]\n"
+               "\n"
+               "Verify every step of a corpus of reasoning traces, on one process or many\n"
+               "MPI ranks, with outputs that are identical however it was run.\n"
+               "\n"
+               "commands:\n"
+               "  run JOB.json [--quiet]   run a job (under mpirun, or alone as one process)\n"
+               "  gen maze [options]       generate a maze corpus (tracefarm gen maze --help)\n"
+               "  version                  print the version\n"
+               "  help                     this text\n"
+               "\n"
+               "examples:\n"
+               "  tracefarm gen maze --count 1000 --rows 10 --cols 10 --out c.jsonl.zst\n"
+               "  mpirun -n 4 tracefarm run jobs/maze-offline.json\n"
+               "\n"
+               "exit status: 0 all items verified; 3 done, some items are errors;\n"
+               "2 bad usage or job spec (nothing done); 1 fatal error.\n"
+               "Job spec keys: docs/job.md; outputs: docs/outputs.md.\n");
 }
 
 static void run_usage(FILE *f)

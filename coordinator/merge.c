@@ -156,8 +156,8 @@ static tf_err merge_part(tf_zwriter *w, const char *items_path, const char *file
     free(ln);
     fclose(f);
     if (err == TF_OK && count != expect_records) {
-        tf_diag_set(d, "%s: part has %" PRIu64 " items, its meta says %" PRIu64, items_path,
-                    count, expect_records);
+        tf_diag_set(d, "%s: part has %" PRIu64 " items, its meta says %" PRIu64, items_path, count,
+                    expect_records);
         err = TF_ERR_PARSE;
     }
     return err;
@@ -201,8 +201,8 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir,
-                      tf_stats **total, tf_diag *d)
+tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir, tf_stats **total,
+                      tf_diag *d)
 {
     *total = tf_stats_create();
     char *out_path = join(job->output, "items.jsonl.zst");
@@ -261,13 +261,13 @@ tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d)
     cJSON *corpus = cJSON_CreateArray();
     for (size_t i = 0; corpus && i < job->ncorpus; i++)
         cJSON_AddItemToArray(corpus, cJSON_CreateString(job->corpus[i]));
-    int ok = s && overall && corpus && cJSON_AddStringToObject(s, "format", "tracefarm-summary/1") &&
+    int ok = s && overall && corpus &&
+             cJSON_AddStringToObject(s, "format", "tracefarm-summary/1") &&
              cJSON_AddStringToObject(s, "job", job->name) &&
              cJSON_AddStringToObject(s, "domain", job->domain) &&
              cJSON_AddItemToObject(s, "corpus", corpus) &&
              cJSON_AddNumberToObject(s, "items", (double)tf_stats_items(total)) &&
-             cJSON_AddItemToObject(s, "overall", overall) &&
-             cJSON_AddArrayToObject(s, "groups");
+             cJSON_AddItemToObject(s, "overall", overall) && cJSON_AddArrayToObject(s, "groups");
     if (!ok) {
         if (!s || !cJSON_GetObjectItem(s, "overall"))
             cJSON_Delete(overall);

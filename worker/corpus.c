@@ -1,1 +1,959 @@
-/* placeholder: being written */
+/* corpus.c: shard planning and shard reading for JSONL and JSONL.zst
+ * (corpus.h; the split rules, costs and caps are described in docs/corpus.md).
+ *
+ * Planning never decompresses: plain files are cut into byte ranges, zstd
+ * files are cut at frame boundaries found by walking frame and block headers
+ * with small preads. Reading is streaming: one fixed input buffer, one
+ * decompression output buffer and the line buffer (capped at max_line), so a
+ * reader's memory does not depend on the size of the file or of the shard.
+ */
+#include "tracefarm/corpus.h"
+
+#include "tracefarm/buf.h"
+
+#include <zstd.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Input buffer of a reader: one pread per refill. */
+#define TF_CORPUS_READ_BUF ((size_t)1 << 20)
+/* Decompressed output handed to line assembly per ZSTD_decompressStream call. */
+#define TF_CORPUS_OUT_BUF ((size_t)256 << 10)
+/* First read size once a reader is past its shard's end (finishing its last
+ * line); doubles on every refill up to TF_CORPUS_READ_BUF. */
+#define TF_CORPUS_TAIL_READ ((size_t)4 << 10)
+/* Window of the header walker: one pread serves every header inside it. */
+#define TF_CORPUS_WALK_WIN ((size_t)4 << 10)
+/* Largest decompression window accepted (2^27 = 128 MiB, zstd's default
+ * limit, which plain `zstd` and `zstd -19` stay under; `zstd --long=31`
+ * files are refused with "Frame requires too much memory for decoding"). */
+#define TF_CORPUS_WINDOW_LOG_MAX 27
+/* Uncompressed size assumed per compressed byte when a frame does not
+ * declare its content size. */
+#define TF_CORPUS_RATIO_GUESS 4
+
+#define ZSTD_MAGIC 0xFD2FB528u
+#define SKIP_MAGIC 0x184D2A50u /* low 4 bits free: 0x184D2A50..0x184D2A5F */
+#define SKIP_MASK 0xFFFFFFF0u
+#define BLOCK_MAX ((uint64_t)128 << 10)
+
+/* ---------------------------------------------------------------------- */
+/* small helpers                                                          */
+/* ---------------------------------------------------------------------- */
+
+/* pread until n bytes, end of file or an error: the one place that deals
+ * with short reads and EINTR. Returns the bytes read (fewer than n only at
+ * end of file), or -1 with errno set. */
+static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Open path for reading and get its size, so that planning, sampling and
+ * reading report a missing or unreadable file the same way. On failure the
+ * diag names the path and the system's reason; nothing is left open. */
+static tf_err open_sized(const char *path, int *fd_out, uint64_t *size_out, tf_diag *d)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        tf_diag_set(d, "%s: %s", path, strerror(errno));
+        return TF_ERR_IO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        tf_diag_set(d, "%s: %s", path, strerror(errno));
+        close(fd);
+        return TF_ERR_IO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        tf_diag_set(d, "%s: %s", path, strerror(EISDIR));
+        close(fd);
+        return TF_ERR_IO;
+    }
+    *fd_out = fd;
+    *size_out = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    return TF_OK;
+}
+
+bool tf_corpus_is_zstd(const char *path)
+{
+    if (!path)
+        return false;
+    size_t n = strlen(path);
+    return n >= 4 && memcmp(path + n - 4, ".zst", 4) == 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* frame walker: frame boundaries without decompression                   */
+/* ---------------------------------------------------------------------- */
+
+/* A window over the file so that consecutive small header reads cost one
+ * pread. */
+typedef struct walker {
+    int fd;
+    uint64_t fsize;
+    uint64_t base; /* file offset of buf[0] */
+    size_t len;    /* valid bytes in buf */
+    unsigned char buf[TF_CORPUS_WALK_WIN];
+} walker;
+
+typedef enum walk_res {
+    WALK_FRAME, /* a zstd frame */
+    WALK_SKIP,  /* a skippable frame */
+    WALK_BAD,   /* not a frame, a corrupt header, or cut by the end of file */
+    WALK_IO,    /* pread failed; errno set */
+} walk_res;
+
+/* Copy up to n (at most the window) bytes at off out of the window,
+ * refilling it at off when needed. Returns the bytes available (fewer at
+ * end of file) or -1 when pread fails (errno set). */
+static ssize_t walk_read(walker *w, uint64_t off, void *dst, size_t n)
+{
+    if (off >= w->fsize)
+        return 0;
+    if (n > w->fsize - off)
+        n = (size_t)(w->fsize - off);
+    if (!(off >= w->base && off - w->base + n <= w->len)) {
+        size_t want = TF_CORPUS_WALK_WIN;
+        if (want > w->fsize - off)
+            want = (size_t)(w->fsize - off);
+        ssize_t got = pread_full(w->fd, w->buf, want, off);
+        if (got < 0)
+            return -1;
+        w->base = off;
+        w->len = (size_t)got;
+        if ((size_t)got < n)
+            n = (size_t)got;
+    }
+    memcpy(dst, w->buf + (off - w->base), n);
+    return (ssize_t)n;
+}
+
+/* Find the end of the frame at off by parsing its header and hopping over
+ * its blocks (3-byte headers: last flag, type, size), as the zstd format
+ * (RFC 8878) lays them out. On WALK_FRAME/WALK_SKIP *next is the offset
+ * after the frame and *est the uncompressed size it stands for (declared,
+ * else compressed size x 4; 0 for skippable frames). Anything that is not a
+ * well-formed frame fully inside the file is WALK_BAD, never an error: the
+ * reader is the one that reports it. */
+static walk_res walk_frame(walker *w, uint64_t off, uint64_t *next, uint64_t *est)
+{
+    unsigned char h[18];
+    ssize_t got = walk_read(w, off, h, sizeof h);
+    if (got < 0)
+        return WALK_IO;
+    if (got < 8)
+        return WALK_BAD; /* smaller than any frame */
+    uint32_t magic = le32(h);
+    if ((magic & SKIP_MASK) == SKIP_MAGIC) {
+        uint64_t end = off + 8 + le32(h + 4);
+        if (end > w->fsize)
+            return WALK_BAD;
+        *next = end;
+        *est = 0;
+        return WALK_SKIP;
+    }
+    if (magic != ZSTD_MAGIC)
+        return WALK_BAD;
+    unsigned fhd = h[4];
+    unsigned fcs_flag = fhd >> 6;
+    unsigned single = (fhd >> 5) & 1;
+    unsigned checksum = (fhd >> 2) & 1;
+    unsigned did_flag = fhd & 3;
+    if (fhd & 0x08)
+        return WALK_BAD; /* reserved bit */
+    static const unsigned did_size[4] = {0, 1, 2, 4};
+    static const unsigned fcs_size[4] = {0, 2, 4, 8};
+    unsigned fcs_len = fcs_flag == 0 ? single : fcs_size[fcs_flag];
+    size_t hsize = 5 + (single ? 0 : 1) + did_size[did_flag] + fcs_len;
+    if ((size_t)got < hsize)
+        return WALK_BAD;
+    const unsigned char *f = h + hsize - fcs_len;
+    uint64_t content = 0;
+    for (unsigned i = 0; i < fcs_len; i++)
+        content |= (uint64_t)f[i] << (8 * i);
+    if (fcs_len == 2)
+        content += 256;
+    uint64_t pos = off + hsize;
+    for (;;) {
+        unsigned char b[3];
+        got = walk_read(w, pos, b, 3);
+        if (got < 0)
+            return WALK_IO;
+        if (got < 3)
+            return WALK_BAD;
+        uint32_t bh = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+        unsigned last = bh & 1;
+        unsigned type = (bh >> 1) & 3;
+        uint64_t bsize = bh >> 3;
+        if (type == 3 || bsize > BLOCK_MAX)
+            return WALK_BAD;
+        pos += 3 + (type == 1 ? 1 : bsize); /* RLE blocks store one byte */
+        if (pos > w->fsize)
+            return WALK_BAD;
+        if (last)
+            break;
+    }
+    if (checksum) {
+        pos += 4;
+        if (pos > w->fsize)
+            return WALK_BAD;
+    }
+    *next = pos;
+    *est = fcs_len ? content : (pos - off) * TF_CORPUS_RATIO_GUESS;
+    return WALK_FRAME;
+}
+
+/* ---------------------------------------------------------------------- */
+/* plan                                                                   */
+/* ---------------------------------------------------------------------- */
+
+struct tf_plan {
+    tf_shard *v;
+    size_t n, cap;
+};
+
+/* Append one shard. TF_ERR_NOMEM leaves the plan as it was. */
+static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, uint64_t end)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *p->v)
+            return TF_ERR_NOMEM;
+        tf_shard *v = realloc(p->v, cap * sizeof *v);
+        if (!v)
+            return TF_ERR_NOMEM;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n++] = (tf_shard){.file = file, .zstd = zstd ? 1 : 0, .begin = begin, .end = end};
+    return TF_OK;
+}
+
+/* Plan one zstd file: consecutive frames are grouped until their estimated
+ * uncompressed size reaches target. Skippable frames join the range they
+ * fall in; a trailing run of frames without data joins the previous shard.
+ * Where the walk meets something that is not a whole frame, the rest of the
+ * file joins the current range and the walk stops, so a corrupt or truncated
+ * file still plans (its reader reports the damage). Fails only on a read
+ * error (TF_ERR_IO naming the path) or TF_ERR_NOMEM. */
+static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, int fd, uint64_t size,
+                        uint64_t target, tf_diag *d)
+{
+    walker *w = malloc(sizeof *w);
+    if (!w)
+        return TF_ERR_NOMEM;
+    w->fd = fd;
+    w->fsize = size;
+    w->base = 0;
+    w->len = 0;
+    size_t first = p->n;
+    uint64_t begin = 0, acc = 0, off = 0;
+    bool data = false; /* the open range holds a zstd frame */
+    tf_err e = TF_OK;
+    while (off < size) {
+        uint64_t next = 0, est = 0;
+        walk_res r = walk_frame(w, off, &next, &est);
+        if (r == WALK_IO) {
+            tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", path, off, strerror(errno));
+            e = TF_ERR_IO;
+            break;
+        }
+        if (r == WALK_BAD) {
+            data = true; /* damaged data: the reader must see it */
+            off = size;
+            break;
+        }
+        if (r == WALK_FRAME)
+            data = true;
+        acc = sat_add(acc, est);
+        off = next;
+        if (acc >= target && data) {
+            e = plan_push(p, file, true, begin, off);
+            if (e != TF_OK)
+                break;
+            begin = off;
+            acc = 0;
+            data = false;
+        }
+    }
+    if (e == TF_OK && begin < size) {
+        if (!data && p->n > first)
+            p->v[p->n - 1].end = size; /* only skippable/empty frames left */
+        else
+            e = plan_push(p, file, true, begin, size);
+    }
+    free(w);
+    return e;
+}
+
+/* Plan all files in order. Planning reads only headers (zstd) or nothing
+ * (plain); on failure nothing is returned and the diag names the file. A
+ * target of 0 means one shard per file (or per run of frames, for zstd). */
+tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes,
+                      tf_plan **out, tf_diag *d)
+{
+    *out = NULL;
+    if (nfiles > UINT32_MAX) {
+        tf_diag_set(d, "too many corpus files (%zu)", nfiles);
+        return TF_ERR_TOO_BIG;
+    }
+    uint64_t target = target_bytes ? target_bytes : UINT64_MAX;
+    tf_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return TF_ERR_NOMEM;
+    for (size_t i = 0; i < nfiles; i++) {
+        int fd = -1;
+        uint64_t size = 0;
+        tf_err e = open_sized(files[i], &fd, &size, d);
+        if (e == TF_OK) {
+            if (size > 0 && tf_corpus_is_zstd(files[i])) {
+                e = plan_zstd(p, (uint32_t)i, files[i], fd, size, target, d);
+            } else {
+                for (uint64_t b = 0; b < size && e == TF_OK;) {
+                    uint64_t end = size - b > target ? b + target : size;
+                    e = plan_push(p, (uint32_t)i, false, b, end);
+                    b = end;
+                }
+            }
+            close(fd);
+            if (e == TF_ERR_NOMEM)
+                tf_diag_set(d, "%s: out of memory while planning shards", files[i]);
+        }
+        if (e != TF_OK) {
+            tf_plan_free(p);
+            return e;
+        }
+    }
+    *out = p;
+    return TF_OK;
+}
+
+size_t tf_plan_count(const tf_plan *p)
+{
+    return p ? p->n : 0;
+}
+
+const tf_shard *tf_plan_get(const tf_plan *p, size_t i)
+{
+    return p && i < p->n ? &p->v[i] : NULL;
+}
+
+void tf_plan_free(tf_plan *p)
+{
+    if (!p)
+        return;
+    free(p->v);
+    free(p);
+}
+
+/* ---------------------------------------------------------------------- */
+/* byte source: uncompressed bytes of a file from an offset, in chunks    */
+/* ---------------------------------------------------------------------- */
+
+/* A stream of uncompressed chunks starting at a (compressed) offset. Each
+ * chunk is tagged "owned" when it comes from before the shard's end: plain
+ * reads never straddle the end, and one ZSTD_decompressStream call never
+ * produces output from two frames (it returns at each frame's end), so a
+ * chunk's frame start decides. */
+typedef struct src {
+    int fd;
+    const char *path;
+    bool zstd;
+    uint64_t end;  /* ownership limit (plain byte / zstd frame start) */
+    uint64_t stop; /* no input is read at or after this offset */
+    unsigned char *in;
+    size_t in_len, in_off;
+    uint64_t in_base;   /* file offset of in[0] */
+    uint64_t next_read; /* file offset of the next pread */
+    size_t tail;        /* read size past end (grows) */
+    bool in_eof;
+    ZSTD_DCtx *dctx;
+    unsigned char *out;
+    uint64_t frame_start; /* compressed offset of the frame being decoded */
+    bool frame_open;      /* a frame has begun and not been completed */
+} src;
+
+/* Restart the stream at offset start. Buffers and the decoder are kept. */
+static void src_start(src *s, uint64_t start, uint64_t end, uint64_t stop)
+{
+    s->end = end;
+    s->stop = stop;
+    s->in_len = s->in_off = 0;
+    s->in_base = s->next_read = start;
+    s->tail = TF_CORPUS_TAIL_READ;
+    s->in_eof = false;
+    s->frame_start = start;
+    s->frame_open = false;
+    if (s->dctx)
+        ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_only);
+}
+
+/* How much to read next: up to the shard's end exactly, then small reads
+ * that grow (finishing a last line usually needs a few bytes), never past
+ * stop. */
+static size_t src_want(src *s)
+{
+    size_t want = TF_CORPUS_READ_BUF;
+    if (s->next_read < s->end) {
+        if (s->end - s->next_read < want)
+            want = (size_t)(s->end - s->next_read);
+    } else {
+        want = s->tail;
+        if (s->tail < TF_CORPUS_READ_BUF)
+            s->tail *= 2;
+    }
+    if (s->stop - s->next_read < want)
+        want = (size_t)(s->stop - s->next_read);
+    return want;
+}
+
+/* Refill the input buffer. TF_ERR_IO (diag: path, offset, reason) when
+ * pread fails; end of file or stop sets in_eof. */
+static tf_err src_refill(src *s, tf_diag *d)
+{
+    if (s->next_read >= s->stop) {
+        s->in_eof = true;
+        return TF_OK;
+    }
+    size_t want = src_want(s);
+    ssize_t got = pread_full(s->fd, s->in, want, s->next_read);
+    if (got < 0) {
+        tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", s->path, s->next_read,
+                    strerror(errno));
+        return TF_ERR_IO;
+    }
+    if (got == 0) {
+        s->in_eof = true;
+        return TF_OK;
+    }
+    s->in_base = s->next_read;
+    s->in_len = (size_t)got;
+    s->in_off = 0;
+    s->next_read += (size_t)got;
+    return TF_OK;
+}
+
+/* The next chunk of uncompressed bytes (zstd: possibly empty, at the end of
+ * a frame that produced nothing more). TF_ERR_EOF at the end of the data;
+ * TF_ERR_ZSTD when a frame is corrupt ("corrupt zstd data at byte N (frame
+ * at byte F): reason") or cut by the end of the file ("truncated zstd frame
+ * at byte F"), F and N being compressed offsets; TF_ERR_IO when a read
+ * fails. After an error the stream must not be used again. */
+static tf_err src_next(src *s, const unsigned char **p, size_t *n, bool *owned, tf_diag *d)
+{
+    tf_err e;
+    if (!s->zstd) {
+        if (s->in_eof || s->next_read >= s->stop)
+            return TF_ERR_EOF;
+        uint64_t at = s->next_read;
+        if ((e = src_refill(s, d)) != TF_OK)
+            return e;
+        if (s->in_eof)
+            return TF_ERR_EOF;
+        *p = s->in;
+        *n = s->in_len;
+        *owned = at < s->end;
+        return TF_OK;
+    }
+    for (;;) {
+        if (s->in_off == s->in_len && !s->in_eof && (e = src_refill(s, d)) != TF_OK)
+            return e;
+        bool dry = s->in_off == s->in_len && s->in_eof;
+        if (dry && !s->frame_open)
+            return TF_ERR_EOF;
+        ZSTD_inBuffer ib = {s->in, s->in_len, s->in_off};
+        ZSTD_outBuffer ob = {s->out, TF_CORPUS_OUT_BUF, 0};
+        uint64_t fs = s->frame_start;
+        size_t ret = ZSTD_decompressStream(s->dctx, &ob, &ib);
+        s->in_off = ib.pos;
+        if (ZSTD_isError(ret)) {
+            tf_diag_set(d, "%s: corrupt zstd data at byte %" PRIu64 " (frame at byte %" PRIu64 "): %s",
+                        s->path, s->in_base + s->in_off, fs, ZSTD_getErrorName(ret));
+            return TF_ERR_ZSTD;
+        }
+        if (ret == 0) {
+            s->frame_open = false;
+            s->frame_start = s->in_base + s->in_off;
+        } else {
+            s->frame_open = true;
+        }
+        if (ob.pos > 0 || ret == 0) {
+            /* an empty chunk marks a frame's end: the caller may stop there */
+            *p = s->out;
+            *n = ob.pos;
+            *owned = fs < s->end;
+            return TF_OK;
+        }
+        if (dry) {
+            tf_diag_set(d, "%s: truncated zstd frame at byte %" PRIu64, s->path, fs);
+            return TF_ERR_ZSTD;
+        }
+    }
+}
+
+/* True when everything still to come lies past the shard's end: the next
+ * plain byte is at or after end, or the next frame starts at or after end.
+ * A reader that is between lines can then stop without reading (or
+ * tripping over) data that belongs to the next shard. */
+static bool src_past_end(const src *s)
+{
+    if (s->zstd)
+        return !s->frame_open && s->frame_start >= s->end;
+    return s->next_read >= s->end;
+}
+
+/* Allocate the buffers (and decoder) of a stream over fd. TF_ERR_NOMEM
+ * leaves nothing allocated. */
+static tf_err src_init(src *s, int fd, const char *path, bool zstd)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->path = path;
+    s->zstd = zstd;
+    s->in = malloc(TF_CORPUS_READ_BUF);
+    if (!s->in)
+        return TF_ERR_NOMEM;
+    if (zstd) {
+        s->out = malloc(TF_CORPUS_OUT_BUF);
+        s->dctx = ZSTD_createDCtx();
+        if (!s->out || !s->dctx ||
+            ZSTD_isError(ZSTD_DCtx_setParameter(s->dctx, ZSTD_d_windowLogMax,
+                                                TF_CORPUS_WINDOW_LOG_MAX))) {
+            free(s->out);
+            free(s->in);
+            ZSTD_freeDCtx(s->dctx);
+            memset(s, 0, sizeof *s);
+            return TF_ERR_NOMEM;
+        }
+    }
+    return TF_OK;
+}
+
+/* Release what src_init allocated (the fd is the caller's). */
+static void src_fini(src *s)
+{
+    free(s->in);
+    free(s->out);
+    ZSTD_freeDCtx(s->dctx);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* sampling                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Mean line length from the head of a file, for turning "items per shard"
+ * into bytes. Lines are counted by their '\n'; when the sample ends inside a
+ * line, only the bytes through the last '\n' count (a sample with no '\n'
+ * at all gives its own length, a lower bound). Fails with TF_ERR_IO or
+ * TF_ERR_ZSTD (diag names the file) rather than guess from damaged data. */
+tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
+                                   tf_diag *d)
+{
+    *out = 0;
+    int fd;
+    uint64_t size;
+    tf_err e = open_sized(path, &fd, &size, d);
+    if (e != TF_OK)
+        return e;
+    src s;
+    if ((e = src_init(&s, fd, path, tf_corpus_is_zstd(path))) != TF_OK) {
+        close(fd);
+        return e;
+    }
+    src_start(&s, 0, UINT64_MAX, UINT64_MAX);
+    uint64_t bytes = 0, nl = 0, through_nl = 0;
+    bool at_eof = false;
+    unsigned char last = '\n';
+    while (bytes < sample_bytes) {
+        const unsigned char *p;
+        size_t n;
+        bool owned;
+        e = src_next(&s, &p, &n, &owned, d);
+        if (e == TF_ERR_EOF) {
+            e = TF_OK;
+            at_eof = true;
+            break;
+        }
+        if (e != TF_OK)
+            break;
+        if (n > sample_bytes - bytes)
+            n = (size_t)(sample_bytes - bytes);
+        for (const unsigned char *q = p, *lim = p + n; q < lim;) {
+            const unsigned char *c = memchr(q, '\n', (size_t)(lim - q));
+            if (!c)
+                break;
+            nl++;
+            through_nl = bytes + (uint64_t)(c - p) + 1;
+            q = c + 1;
+        }
+        if (n)
+            last = p[n - 1];
+        bytes += n;
+    }
+    src_fini(&s);
+    close(fd);
+    if (e != TF_OK)
+        return e;
+    if (at_eof && last != '\n')
+        *out = (double)bytes / (double)(nl + 1); /* a last line without '\n' */
+    else if (at_eof)
+        *out = nl ? (double)bytes / (double)nl : 0;
+    else
+        *out = nl ? (double)through_nl / (double)nl : (double)bytes;
+    return TF_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* reader                                                                 */
+/* ---------------------------------------------------------------------- */
+
+struct tf_reader {
+    char *path;
+    int fd;
+    uint64_t fsize;
+    uint64_t begin, end;
+    size_t max_line;
+    src s;
+    const unsigned char *cur; /* current chunk */
+    size_t cur_len, cur_off;
+    bool cur_owned;
+    bool skipping; /* discarding the partial first line */
+    bool in_line;  /* a line has started and not ended */
+    bool overflow; /* the current line went past max_line */
+    bool done;     /* EOF or an error was returned */
+    uint64_t lineno;
+    uint64_t overflow_len;
+    tf_buf line;
+};
+
+/* Scan backwards from target for the start of the frame that ends exactly
+ * at target: candidates are zstd or skippable magic numbers, each verified
+ * by walking its headers forward. The nearest verified candidate wins (a
+ * false magic inside compressed data would have to parse as a frame and
+ * end exactly at target). Cost: reads back at most to the previous frame's
+ * start (to the file start when there is none). *found is false when no
+ * frame ends at target; TF_ERR_IO (diag) only when a read fails. */
+static tf_err find_prev_frame(tf_reader *r, uint64_t target, uint64_t *start, bool *found,
+                              tf_diag *d)
+{
+    *found = false;
+    if (target < 8 || target > r->fsize)
+        return TF_OK;
+    walker *w = malloc(sizeof *w);
+    if (!w)
+        return TF_ERR_NOMEM;
+    w->fd = r->fd;
+    w->fsize = r->fsize;
+    w->base = 0;
+    w->len = 0;
+    unsigned char *buf = r->s.in; /* idle during open */
+    const size_t win = TF_CORPUS_READ_BUF;
+    uint64_t hi = target - 8 + 1; /* candidates p < hi: a frame is >= 8 bytes */
+    tf_err e = TF_OK;
+    while (hi > 0 && !*found && e == TF_OK) {
+        uint64_t lo = hi > win - 3 ? hi - (win - 3) : 0;
+        size_t n = (size_t)(hi - lo) + 3;
+        ssize_t got = pread_full(r->fd, buf, n, lo);
+        if (got < 0) {
+            tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", r->path, lo, strerror(errno));
+            e = TF_ERR_IO;
+            break;
+        }
+        if ((size_t)got < n)
+            break; /* the file shrank: give up */
+        for (uint64_t p = hi; p-- > lo;) {
+            const unsigned char *q = buf + (p - lo);
+            uint32_t m = le32(q);
+            if (m != ZSTD_MAGIC && (m & SKIP_MASK) != SKIP_MAGIC)
+                continue;
+            uint64_t next = 0, est = 0;
+            walk_res wr = walk_frame(w, p, &next, &est);
+            if (wr == WALK_IO) {
+                tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", r->path, p,
+                            strerror(errno));
+                e = TF_ERR_IO;
+                break;
+            }
+            if ((wr == WALK_FRAME || wr == WALK_SKIP) && next == target) {
+                *start = p;
+                *found = true;
+                break;
+            }
+        }
+        hi = lo;
+    }
+    free(w);
+    return e;
+}
+
+/* Decide whether the uncompressed byte just before the shard is '\n', i.e.
+ * whether the shard starts with a whole line. Plain: one pread. zstd: find
+ * the previous frame and decompress it, keeping only its last byte; frames
+ * that produce no bytes (skippable or empty) are stepped over, one more
+ * frame each. When that cannot be known (no frame found before begin, or
+ * the previous frame is damaged; its own shard reports that), the shard is
+ * taken to start a line, so no data is dropped silently. Fails only on a
+ * read error (TF_ERR_IO) or TF_ERR_NOMEM. */
+static tf_err starts_line(tf_reader *r, bool *yes, tf_diag *d)
+{
+    *yes = true;
+    if (r->begin == 0)
+        return TF_OK;
+    if (!r->s.zstd) {
+        unsigned char c;
+        ssize_t got = pread_full(r->fd, &c, 1, r->begin - 1);
+        if (got < 0) {
+            tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", r->path, r->begin - 1,
+                        strerror(errno));
+            return TF_ERR_IO;
+        }
+        *yes = got == 0 || c == '\n';
+        return TF_OK;
+    }
+    uint64_t target = r->begin;
+    while (target > 0) {
+        uint64_t start = 0;
+        bool found;
+        tf_err e = find_prev_frame(r, target, &start, &found, d);
+        if (e != TF_OK || !found)
+            return e;
+        src_start(&r->s, start, UINT64_MAX, target);
+        bool any = false;
+        unsigned char last = 0;
+        for (;;) {
+            const unsigned char *p;
+            size_t n;
+            bool owned;
+            tf_diag scratch;
+            e = src_next(&r->s, &p, &n, &owned, &scratch);
+            if (e == TF_ERR_IO) {
+                tf_diag_set(d, "%s", scratch.msg);
+                return e;
+            }
+            if (e != TF_OK)
+                break;
+            if (n > 0) {
+                any = true;
+                last = p[n - 1];
+            }
+        }
+        if (e == TF_ERR_ZSTD)
+            return TF_OK; /* damaged previous frame: assume a line starts here */
+        if (any) {
+            *yes = last == '\n';
+            return TF_OK;
+        }
+        target = start;
+    }
+    return TF_OK;
+}
+
+/* Open a shard: open the file, allocate the fixed buffers, find out
+ * whether the first line is partial. On failure nothing is left open and
+ * the diag names the path (TF_ERR_IO) or the failure is TF_ERR_NOMEM. */
+tf_err tf_reader_open(const char *path, const tf_shard *s, size_t max_line, tf_reader **out,
+                      tf_diag *d)
+{
+    *out = NULL;
+    tf_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return TF_ERR_NOMEM;
+    r->fd = -1;
+    r->path = strdup(path);
+    if (!r->path) {
+        free(r);
+        return TF_ERR_NOMEM;
+    }
+    tf_err e = open_sized(path, &r->fd, &r->fsize, d);
+    if (e == TF_OK)
+        e = src_init(&r->s, r->fd, r->path, s->zstd != 0);
+    if (e != TF_OK) {
+        if (e == TF_ERR_NOMEM)
+            tf_diag_set(d, "%s: out of memory opening a shard", path);
+        tf_reader_free(r);
+        return e;
+    }
+    r->begin = s->begin;
+    r->end = s->end;
+    r->max_line = max_line;
+    /* one byte more than the cap so that a trailing '\r' can be stripped */
+    tf_buf_init(&r->line, max_line < SIZE_MAX - 1 ? max_line + 1 : SIZE_MAX - 1);
+    if (r->begin >= r->end || r->begin >= r->fsize) {
+        r->done = true;
+    } else {
+        bool yes = true;
+        e = starts_line(r, &yes, d);
+        if (e != TF_OK) {
+            tf_reader_free(r);
+            return e;
+        }
+        r->skipping = !yes;
+        src_start(&r->s, r->begin, r->end, UINT64_MAX);
+    }
+    *out = r;
+    return TF_OK;
+}
+
+static bool is_blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != '\v')
+            return false;
+    }
+    return true;
+}
+
+/* A line has ended (at '\n' or at the end of the data): decide what it is.
+ * Returns TF_OK for a record, TF_ERR_TOO_BIG for one over the cap and
+ * TF_ERR_EOF for a blank line (the caller goes on). */
+static tf_err finish_line(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
+                          tf_diag *d)
+{
+    r->in_line = false;
+    size_t n = r->line.len;
+    if (!r->overflow && n > 0 && r->line.data[n - 1] == '\r')
+        r->line.data[--n] = '\0';
+    if (r->overflow || n > r->max_line) {
+        uint64_t total = r->overflow ? r->overflow_len : n;
+        *lineno = r->lineno;
+        tf_diag_set(d,
+                    "%s: line %" PRIu64 " of the shard at byte %" PRIu64
+                    " is longer than %zu bytes (%" PRIu64 "+); skipped",
+                    r->path, r->lineno, r->begin, r->max_line, total);
+        tf_buf_reset(&r->line);
+        return TF_ERR_TOO_BIG;
+    }
+    if (n == 0 || is_blank(r->line.data, n))
+        return TF_ERR_EOF;
+    *line = r->line.data;
+    *len = n;
+    *lineno = r->lineno;
+    return TF_OK;
+}
+
+/* Assemble the next owned record from the chunks. Never holds more than
+ * max_line + 1 bytes of a line: longer lines are discarded while read and
+ * reported once (TF_ERR_TOO_BIG). A read or decode error is returned once,
+ * with the line in progress, and ends the shard. */
+tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
+                      tf_diag *d)
+{
+    *line = "";
+    *len = 0;
+    *lineno = r->lineno;
+    while (!r->done) {
+        if (r->cur_off == r->cur_len) {
+            if (!r->in_line && !r->skipping && src_past_end(&r->s)) {
+                r->done = true; /* the next line starts in the next shard */
+                break;
+            }
+            tf_err e = src_next(&r->s, &r->cur, &r->cur_len, &r->cur_owned, d);
+            r->cur_off = 0;
+            if (e != TF_OK) {
+                r->cur_len = 0;
+                r->done = true;
+                if (e == TF_ERR_EOF && r->in_line) {
+                    tf_err f = finish_line(r, line, len, lineno, d);
+                    if (f != TF_ERR_EOF)
+                        return f;
+                }
+                if (e != TF_ERR_EOF)
+                    *lineno = r->in_line ? r->lineno : r->lineno + 1;
+                return e;
+            }
+            if (r->cur_len == 0)
+                continue;
+        }
+        const char *p = (const char *)r->cur + r->cur_off;
+        size_t n = r->cur_len - r->cur_off;
+        const char *nl = memchr(p, '\n', n);
+        if (r->skipping) {
+            r->cur_off = nl ? r->cur_off + (size_t)(nl - p) + 1 : r->cur_len;
+            r->skipping = nl == NULL;
+            continue;
+        }
+        if (!r->in_line) {
+            if (!r->cur_owned) {
+                r->done = true; /* this line starts in the next shard */
+                break;
+            }
+            r->in_line = true;
+            r->overflow = false;
+            r->overflow_len = 0;
+            r->lineno++;
+            tf_buf_reset(&r->line);
+        }
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (!r->overflow) {
+            tf_err e = tf_buf_append(&r->line, p, take);
+            if (e == TF_ERR_TOO_BIG) {
+                r->overflow = true;
+                r->overflow_len = r->line.len;
+                tf_buf_reset(&r->line);
+            } else if (e != TF_OK) {
+                r->done = true;
+                tf_diag_set(d, "%s: out of memory reading line %" PRIu64, r->path, r->lineno);
+                return e;
+            }
+        }
+        if (r->overflow)
+            r->overflow_len += take;
+        r->cur_off += take;
+        if (nl) {
+            r->cur_off++;
+            tf_err f = finish_line(r, line, len, lineno, d);
+            if (f != TF_ERR_EOF)
+                return f;
+        }
+    }
+    *lineno = r->lineno;
+    return TF_ERR_EOF;
+}
+
+uint64_t tf_reader_lines(const tf_reader *r)
+{
+    return r ? r->lineno : 0;
+}
+
+void tf_reader_free(tf_reader *r)
+{
+    if (!r)
+        return;
+    src_fini(&r->s);
+    tf_buf_free(&r->line);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->path);
+    free(r);
+}

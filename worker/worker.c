@@ -208,8 +208,7 @@ tf_err tf_worker_shard(const tf_job *job, uint64_t id, const tf_shard *s, const 
             err = do_record(&c, lineno, line, len, d);
         } else if (e == TF_ERR_TOO_BIG) {
             char why[160];
-            snprintf(why, sizeof why, "line longer than max_line_bytes (%zu)",
-                     job->max_line_bytes);
+            snprintf(why, sizeof why, "line longer than max_line_bytes (%zu)", job->max_line_bytes);
             err = emit_error(&c, lineno, "line_too_long", why, NULL, d);
         } else if (e == TF_ERR_ZSTD || e == TF_ERR_IO) {
             /* The data past this point cannot be read: one error item

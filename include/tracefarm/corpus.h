@@ -43,8 +43,8 @@ typedef struct tf_plan tf_plan; /* opaque: the ordered shard list */
  * or its compressed size times 4 when it declares none). An empty file
  * gives no shard. TF_ERR_IO naming the path if a file cannot be opened or
  * sized. Caller frees with tf_plan_free. */
-tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes,
-                      tf_plan **out, tf_diag *d) TF_MUST_USE;
+tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
+                      tf_diag *d) TF_MUST_USE;
 size_t tf_plan_count(const tf_plan *p);
 const tf_shard *tf_plan_get(const tf_plan *p, size_t i);
 void tf_plan_free(tf_plan *p); /* accepts NULL */

@@ -18,17 +18,17 @@
 
 /* What the statistics need to know of one verified item. */
 typedef struct tf_facts {
-    bool plan_valid;          /* the final answer (plan) is valid */
-    bool plan_optimal;        /* ... and optimal */
-    bool trace_valid;         /* reference-compatible trace verdict */
-    bool trace_valid_strict;  /* strict trace verdict */
-    const char *first_error;  /* static code name of the first reference
-                                 error, NULL if the trace is valid */
+    bool plan_valid;                /* the final answer (plan) is valid */
+    bool plan_optimal;              /* ... and optimal */
+    bool trace_valid;               /* reference-compatible trace verdict */
+    bool trace_valid_strict;        /* strict trace verdict */
+    const char *first_error;        /* static code name of the first reference
+                                       error, NULL if the trace is valid */
     const char *strict_first_error; /* same for the strict verdict */
-    long trace_len;           /* operations (steps) in the trace */
-    long first_error_step;    /* step of the first reference error, -1 */
-    long complexity;          /* reference operation count */
-    long optimal_plan_len;    /* optimal answer length */
+    long trace_len;                 /* operations (steps) in the trace */
+    long first_error_step;          /* step of the first reference error, -1 */
+    long complexity;                /* reference operation count */
+    long optimal_plan_len;          /* optimal answer length */
 } tf_facts;
 
 typedef struct tf_domain {

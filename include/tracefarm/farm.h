@@ -37,8 +37,8 @@ int tf_run(MPI_Comm comm, const tf_run_opts *o);
 /* Merge the parts of every shard of plan (in plan order) into
  * items.jsonl.zst, and return the merged statistics in *total (caller
  * frees). Part files are read from partdir. */
-tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir,
-                      tf_stats **total, tf_diag *d) TF_MUST_USE;
+tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir, tf_stats **total,
+                      tf_diag *d) TF_MUST_USE;
 
 /* Write summary.json.zst for the merged statistics. */
 tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d) TF_MUST_USE;

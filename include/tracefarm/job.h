@@ -21,17 +21,17 @@
 #include <stdint.h>
 
 typedef struct tf_job {
-    char *name;              /* job name */
-    char *domain;            /* verifier domain, e.g. "maze" */
-    char **corpus;           /* resolved corpus paths, in order */
-    size_t ncorpus;          /* number of corpus paths */
-    char *output;            /* output directory */
-    char *source;            /* where model outputs come from: "record" */
-    long shard_items;        /* target records per shard */
-    size_t max_line_bytes;   /* cap on one corpus line */
-    void *domain_cfg;        /* the domain's configuration (opaque) */
+    char *name;                  /* job name */
+    char *domain;                /* verifier domain, e.g. "maze" */
+    char **corpus;               /* resolved corpus paths, in order */
+    size_t ncorpus;              /* number of corpus paths */
+    char *output;                /* output directory */
+    char *source;                /* where model outputs come from: "record" */
+    long shard_items;            /* target records per shard */
+    size_t max_line_bytes;       /* cap on one corpus line */
+    void *domain_cfg;            /* the domain's configuration (opaque) */
     const struct tf_domain *dom; /* the domain table */
-    cJSON *resolved;         /* the resolved spec (owned) */
+    cJSON *resolved;             /* the resolved spec (owned) */
 } tf_job;
 
 /* Defaults (docs/job.md). */
@@ -43,8 +43,8 @@ typedef struct tf_job {
  * must exist (rank 0); otherwise the corpus list is taken as given (the
  * resolved spec on other ranks). On error, *out is NULL and d names the
  * key. Caller frees with tf_job_free. */
-tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files,
-                    tf_job **out, tf_diag *d) TF_MUST_USE;
+tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files, tf_job **out,
+                    tf_diag *d) TF_MUST_USE;
 
 /* Read a spec file and parse it with check_files set. */
 tf_err tf_job_load(const char *path, tf_job **out, tf_diag *d) TF_MUST_USE;

@@ -54,15 +54,15 @@ typedef enum tf_maze_code {
     TF_MAZE_PLAN_LENGTH_MISMATCH,
     TF_MAZE_EXTRACTED_PLAN_INVALID,
     /* trace, strict only */
-    TF_MAZE_STRICT_WRONG_G,            /* g != parent g + 1 (start: g != 0) */
-    TF_MAZE_STRICT_WRONG_H,            /* h != Manhattan distance to goal */
-    TF_MAZE_STRICT_START_NOT_FIRST,    /* searchformer: first create is not
-                                          the start (or a second pre-close
-                                          create) */
+    TF_MAZE_STRICT_WRONG_G,         /* g != parent g + 1 (start: g != 0) */
+    TF_MAZE_STRICT_WRONG_H,         /* h != Manhattan distance to goal */
+    TF_MAZE_STRICT_START_NOT_FIRST, /* searchformer: first create is not
+                                       the start (or a second pre-close
+                                       create) */
     TF_MAZE_STRICT_CLOSE_ALREADY_CLOSED,
-    TF_MAZE_STRICT_MISSING_NEIGHBOR,   /* an improvable neighbour of the
-                                          expanded node was not created */
-    TF_MAZE_STRICT_AFTER_GOAL,         /* operations after the goal closed */
+    TF_MAZE_STRICT_MISSING_NEIGHBOR, /* an improvable neighbour of the
+                                        expanded node was not created */
+    TF_MAZE_STRICT_AFTER_GOAL,       /* operations after the goal closed */
     /* plan */
     TF_MAZE_PLAN_SYNTAX_ERROR,
     TF_MAZE_ILLEGAL_START,
@@ -113,23 +113,23 @@ long tf_maze_optimal_plan_len(const tf_maze *m);
 
 /* One verdict of a trace: first error and count. */
 typedef struct tf_maze_check {
-    bool valid;           /* no error at all */
-    tf_maze_code first;   /* first error, TF_MAZE_OK if valid */
-    long first_step;      /* operation index (0-based) of the first error;
-                             for end-of-trace checks: the operation count;
-                             -1 if valid */
-    long errors;          /* number of errors */
+    bool valid;         /* no error at all */
+    tf_maze_code first; /* first error, TF_MAZE_OK if valid */
+    long first_step;    /* operation index (0-based) of the first error;
+                           for end-of-trace checks: the operation count;
+                           -1 if valid */
+    long errors;        /* number of errors */
 } tf_maze_check;
 
 typedef struct tf_maze_verdict {
-    long trace_len;        /* operations parsed (create + close) */
-    tf_maze_check ref;     /* reference-compatible verdict */
-    tf_maze_check strict;  /* strict verdict (see docs/maze.md) */
-    bool plan_valid;       /* the plan is a legal start-goal path */
+    long trace_len;          /* operations parsed (create + close) */
+    tf_maze_check ref;       /* reference-compatible verdict */
+    tf_maze_check strict;    /* strict verdict (see docs/maze.md) */
+    bool plan_valid;         /* the plan is a legal start-goal path */
     tf_maze_code plan_error; /* first plan error, TF_MAZE_OK if valid */
-    long plan_len;         /* cells in the model's plan (0 if none) */
-    bool plan_optimal;     /* plan_valid and plan_len == optimal */
-    long optimal_plan_len; /* BFS optimum in cells, 0 if unsolvable */
+    long plan_len;           /* cells in the model's plan (0 if none) */
+    bool plan_optimal;       /* plan_valid and plan_len == optimal */
+    long optimal_plan_len;   /* BFS optimum in cells, 0 if unsolvable */
 } tf_maze_verdict;
 
 /* Verify a model output against a problem. For TF_MAZE_SEARCHFORMER the
@@ -158,9 +158,9 @@ typedef enum tf_astar_tie {
 
 /* Variants of a correct A*; the strict verdict accepts every one. */
 typedef struct tf_astar_opts {
-    int order[4];      /* neighbour order, a permutation of 0..3:
-                          0 = (x+1,y), 1 = (x-1,y), 2 = (x,y+1), 3 = (x,y-1) */
-    tf_astar_tie tie;  /* tie-breaking among equal f */
+    int order[4];       /* neighbour order, a permutation of 0..3:
+                           0 = (x+1,y), 1 = (x-1,y), 2 = (x,y+1), 3 = (x,y-1) */
+    tf_astar_tie tie;   /* tie-breaking among equal f */
     bool create_always; /* create every non-closed neighbour, not only those
                            whose g improves */
 } tf_astar_opts;

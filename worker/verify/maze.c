@@ -12,12 +12,12 @@
 
 /* Field names of a record; defaults in docs/job.md. */
 typedef struct maze_cfg {
-    int rows, cols;       /* grid size unless the record says otherwise */
-    int dialect;          /* -1 auto, else tf_maze_dialect */
-    char *f_prompt;       /* searchformer prompt field */
-    char *f_output;       /* searchformer output field */
-    char *f_text;         /* beyond text field */
-    char *f_reference;    /* reference output (for complexity) */
+    int rows, cols;        /* grid size unless the record says otherwise */
+    int dialect;           /* -1 auto, else tf_maze_dialect */
+    char *f_prompt;        /* searchformer prompt field */
+    char *f_output;        /* searchformer output field */
+    char *f_text;          /* beyond text field */
+    char *f_reference;     /* reference output (for complexity) */
     char *f_rows, *f_cols; /* per-record grid size */
 } maze_cfg;
 
@@ -26,8 +26,8 @@ typedef struct maze_problem {
     tf_maze_dialect dialect; /* dialect of this record */
 } maze_problem;
 
-static const char *const field_keys[] = {"id",   "prompt",    "output", "text",
-                                         "reference", "rows", "cols",   NULL};
+static const char *const field_keys[] = {"id",        "prompt", "output", "text",
+                                         "reference", "rows",   "cols",   NULL};
 static const char *const field_defaults[] = {"id",        "prompt", "output", "text",
                                              "reference", "rows",   "cols",   NULL};
 
@@ -93,8 +93,8 @@ static tf_err maze_int(cJSON *mz, const char *key, const char *origin, int dflt,
         *out = dflt;
         return cJSON_AddNumberToObject(mz, key, dflt) ? TF_OK : TF_ERR_NOMEM;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-        v->valuedouble < 1 || v->valuedouble > TF_MAZE_MAX_SIDE) {
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < 1 ||
+        v->valuedouble > TF_MAZE_MAX_SIDE) {
         tf_diag_set(d, "%s: key \"maze.%s\" must be an integer from 1 to %d", origin, key,
                     TF_MAZE_MAX_SIDE);
         return TF_ERR_SPEC;
@@ -203,8 +203,8 @@ static tf_err record_side(const cJSON *rec, const char *field, int dflt, int *ou
         *out = dflt;
         return TF_OK;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-        v->valuedouble < 1 || v->valuedouble > TF_MAZE_MAX_SIDE) {
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < 1 ||
+        v->valuedouble > TF_MAZE_MAX_SIDE) {
         tf_diag_set(d, "field \"%s\" must be an integer from 1 to %d", field, TF_MAZE_MAX_SIDE);
         return TF_ERR_PARSE;
     }
@@ -227,8 +227,8 @@ static const cJSON *string_field(const cJSON *rec, const char *field, tf_diag *d
     return v;
 }
 
-static tf_err maze_parse_record(const void *cfgp, const cJSON *rec, void **out,
-                                const char **output, size_t *output_len, tf_diag *d)
+static tf_err maze_parse_record(const void *cfgp, const cJSON *rec, void **out, const char **output,
+                                size_t *output_len, tf_diag *d)
 {
     const maze_cfg *c = cfgp;
     *out = NULL;
@@ -264,8 +264,8 @@ static tf_err maze_parse_record(const void *cfgp, const cJSON *rec, void **out,
     if (!pb)
         return TF_ERR_NOMEM;
     pb->dialect = dl;
-    err = tf_maze_parse_prompt(prompt->valuestring, strlen(prompt->valuestring), rows, cols,
-                               &pb->m, d);
+    err = tf_maze_parse_prompt(prompt->valuestring, strlen(prompt->valuestring), rows, cols, &pb->m,
+                               d);
     if (err != TF_OK) {
         tf_diag_prefix(d, "bad maze problem: ");
         free(pb);
@@ -315,30 +315,30 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const cJSON *re
         if (tf_maze_astar_count(pb->m, &o, &complexity, &ref_plan) != TF_OK)
             complexity = -1; /* unsolvable: no reference search */
     }
-    int ok = cJSON_AddStringToObject(item, "dialect",
-                                     pb->dialect == TF_MAZE_BEYOND ? "beyond" : "searchformer") &&
-             cJSON_AddBoolToObject(item, "trace_valid", v.ref.valid) &&
-             cJSON_AddBoolToObject(item, "trace_valid_strict", v.strict.valid) &&
-             cJSON_AddBoolToObject(item, "plan_valid", v.plan_valid) &&
-             cJSON_AddBoolToObject(item, "plan_optimal", v.plan_optimal) &&
-             add_code(item, "first_error", v.ref.first) &&
-             (v.ref.valid ? cJSON_AddNullToObject(item, "first_error_step") != NULL
-                          : cJSON_AddNumberToObject(item, "first_error_step",
-                                                    (double)v.ref.first_step) != NULL) &&
-             cJSON_AddNumberToObject(item, "error_count", (double)v.ref.errors) &&
-             add_code(item, "strict_first_error", v.strict.first) &&
-             (v.strict.valid ? cJSON_AddNullToObject(item, "strict_first_error_step") != NULL
-                             : cJSON_AddNumberToObject(item, "strict_first_error_step",
-                                                       (double)v.strict.first_step) != NULL) &&
-             cJSON_AddNumberToObject(item, "strict_error_count", (double)v.strict.errors) &&
-             add_code(item, "plan_error", v.plan_error) &&
-             cJSON_AddNumberToObject(item, "trace_len", (double)v.trace_len) &&
-             cJSON_AddNumberToObject(item, "plan_len", (double)v.plan_len) &&
-             (complexity >= 0
-                  ? cJSON_AddNumberToObject(item, "complexity", (double)complexity) != NULL
-                  : cJSON_AddNullToObject(item, "complexity") != NULL) &&
-             cJSON_AddStringToObject(item, "complexity_source", csrc) &&
-             cJSON_AddNumberToObject(item, "optimal_plan_len", (double)v.optimal_plan_len);
+    int ok =
+        cJSON_AddStringToObject(item, "dialect",
+                                pb->dialect == TF_MAZE_BEYOND ? "beyond" : "searchformer") &&
+        cJSON_AddBoolToObject(item, "trace_valid", v.ref.valid) &&
+        cJSON_AddBoolToObject(item, "trace_valid_strict", v.strict.valid) &&
+        cJSON_AddBoolToObject(item, "plan_valid", v.plan_valid) &&
+        cJSON_AddBoolToObject(item, "plan_optimal", v.plan_optimal) &&
+        add_code(item, "first_error", v.ref.first) &&
+        (v.ref.valid ? cJSON_AddNullToObject(item, "first_error_step") != NULL
+                     : cJSON_AddNumberToObject(item, "first_error_step",
+                                               (double)v.ref.first_step) != NULL) &&
+        cJSON_AddNumberToObject(item, "error_count", (double)v.ref.errors) &&
+        add_code(item, "strict_first_error", v.strict.first) &&
+        (v.strict.valid ? cJSON_AddNullToObject(item, "strict_first_error_step") != NULL
+                        : cJSON_AddNumberToObject(item, "strict_first_error_step",
+                                                  (double)v.strict.first_step) != NULL) &&
+        cJSON_AddNumberToObject(item, "strict_error_count", (double)v.strict.errors) &&
+        add_code(item, "plan_error", v.plan_error) &&
+        cJSON_AddNumberToObject(item, "trace_len", (double)v.trace_len) &&
+        cJSON_AddNumberToObject(item, "plan_len", (double)v.plan_len) &&
+        (complexity >= 0 ? cJSON_AddNumberToObject(item, "complexity", (double)complexity) != NULL
+                         : cJSON_AddNullToObject(item, "complexity") != NULL) &&
+        cJSON_AddStringToObject(item, "complexity_source", csrc) &&
+        cJSON_AddNumberToObject(item, "optimal_plan_len", (double)v.optimal_plan_len);
     if (!ok)
         return TF_ERR_NOMEM;
     facts->plan_valid = v.plan_valid;
