@@ -177,8 +177,10 @@ tf_astar_opts tf_astar_default(void);
 tf_err tf_maze_astar(const tf_maze *m, const tf_astar_opts *o, tf_maze_dialect d, tf_buf *out,
                      long *ops, long *plan_len) TF_MUST_USE;
 
-/* The operation count and plan length of A* with options o, without text. */
-tf_err tf_maze_astar_count(const tf_maze *m, const tf_astar_opts *o, long *ops,
+/* The operation count (as the trace would have in dialect d: beyond has
+ * no create of the start) and plan length of A* with options o, without
+ * text. */
+tf_err tf_maze_astar_count(const tf_maze *m, const tf_astar_opts *o, tf_maze_dialect d, long *ops,
                            long *plan_len) TF_MUST_USE;
 
 #endif

@@ -78,4 +78,23 @@ assert s["items"] == 650 and s["item_errors"] == 0, s
 assert 0 < s["trace_valid"]["count"] < 650, s
 assert 0 < s["plan_valid"]["count"] < 650, s
 PY
+# Complexity from the record's reference trace equals the farm's own A*
+# (the generator's references are that A*), in both dialects.
+cat > astar.json <<'JSON'
+{"name": "det", "domain": "maze", "corpus": ["a.jsonl.zst", "b.jsonl", "c.jsonl.zst"],
+ "output": "astar", "maze": {"rows": 8, "cols": 9}, "fields": {"reference": "no_such_field"}}
+JSON
+"$TF_BIN" run astar.json --quiet
+zstd -q -dc astar/items.jsonl.zst > astar.items.jsonl
+check "complexity: reference trace == own A*" python3 - base.items.jsonl astar.items.jsonl <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 650
+assert {i["complexity_source"] for i in a} == {"reference"}
+assert {i["complexity_source"] for i in b} == {"astar"}
+assert {i["dialect"] for i in a} == {"searchformer", "beyond"}
+for x, y in zip(a, b):
+    assert x["complexity"] == y["complexity"] and x["complexity"] > 0, (x, y)
+PY
 done_tests

@@ -307,12 +307,14 @@ static void test_bfs_and_astar_small(void)
           strstr(b.data, "plan 0 0 plan 0 1 plan 0 2 plan 1 2 plan 2 2 plan 2 1 plan 2 0") &&
           b.data[b.len - 1] != ' ');
     long cops = -1, cplan = -1;
-    CHECK(tf_maze_astar_count(m, &o, &cops, &cplan) == TF_OK && cops == ops && cplan == plan);
+    CHECK(tf_maze_astar_count(m, &o, TF_MAZE_SEARCHFORMER, &cops, &cplan) == TF_OK && cops == ops &&
+          cplan == plan);
     CHECK(tf_maze_count_ops(TF_MAZE_SEARCHFORMER, b.data, b.len) == ops);
     tf_buf_reset(&b);
     long bops = -1;
     CHECK(tf_maze_astar(m, &o, TF_MAZE_BEYOND, &b, &bops, &plan) == TF_OK);
     CHECK(bops == ops - 1); /* no create of the start */
+    CHECK(tf_maze_astar_count(m, &o, TF_MAZE_BEYOND, &cops, &cplan) == TF_OK && cops == bops);
     CHECK(b.data && !strncmp(b.data, "reasoning close 0 0 c0 c2 create", 32));
     CHECK(b.data && b.len > 4 && !strcmp(b.data + b.len - 4, " end") &&
           strstr(b.data, " solution plan 0 0 "));
@@ -332,7 +334,7 @@ static void test_bfs_and_astar_small(void)
     CHECK(tf_buf_puts(&b, "keep") == TF_OK);
     CHECK(tf_maze_astar(m, &o, TF_MAZE_SEARCHFORMER, &b, &ops, &plan) == TF_ERR_PARSE);
     CHECK(b.len == 4 && !strcmp(b.data, "keep"));
-    CHECK(tf_maze_astar_count(m, &o, &ops, &plan) == TF_ERR_PARSE);
+    CHECK(tf_maze_astar_count(m, &o, TF_MAZE_SEARCHFORMER, &ops, &plan) == TF_ERR_PARSE);
     /* a cap too small: the buffer error passes through, buffer unchanged */
     tf_maze_set_wall(m, 1, 2, false);
     tf_buf small;
@@ -345,7 +347,8 @@ static void test_bfs_and_astar_small(void)
     /* start == goal: one close, a one-cell plan */
     tf_maze_set_goal(m, 0, 0);
     CHECK(tf_maze_optimal_plan_len(m) == 1);
-    CHECK(tf_maze_astar_count(m, &o, &ops, &plan) == TF_OK && plan == 1 && ops == 2);
+    CHECK(tf_maze_astar_count(m, &o, TF_MAZE_SEARCHFORMER, &ops, &plan) == TF_OK && plan == 1 &&
+          ops == 2);
     tf_maze_free(m);
 }
 
@@ -470,7 +473,7 @@ static void test_variants(void)
                             }
                 long cops = -1, cplan = -1, sops = -1, splan = -1;
                 tf_astar_opts def = tf_astar_default();
-                CHECK(tf_maze_astar_count(m, &def, &cops, &cplan) == TF_OK);
+                CHECK(tf_maze_astar_count(m, &def, TF_MAZE_SEARCHFORMER, &cops, &cplan) == TF_OK);
                 tf_buf_reset(&b);
                 CHECK(tf_maze_astar(m, &def, TF_MAZE_SEARCHFORMER, &b, &sops, &splan) == TF_OK);
                 CHECK(cops == sops && cplan == splan && cplan == opt);

@@ -312,7 +312,7 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const cJSON *re
     } else {
         tf_astar_opts o = tf_astar_default();
         csrc = "astar";
-        if (tf_maze_astar_count(pb->m, &o, &complexity, &ref_plan) != TF_OK)
+        if (tf_maze_astar_count(pb->m, &o, pb->dialect, &complexity, &ref_plan) != TF_OK)
             complexity = -1; /* unsolvable: no reference search */
     }
     int ok =

@@ -323,11 +323,12 @@ tf_err tf_maze_astar(const tf_maze *m, const tf_astar_opts *o, tf_maze_dialect d
 
 /* The same search without text: used for complexity, where only the
  * counts matter and a multi-megabyte trace would be wasted. */
-tf_err tf_maze_astar_count(const tf_maze *m, const tf_astar_opts *o, long *ops, long *plan_len)
+tf_err tf_maze_astar_count(const tf_maze *m, const tf_astar_opts *o, tf_maze_dialect d, long *ops,
+                           long *plan_len)
 {
     sink s = {NULL, false};
     long nops = 0, plen = 0;
-    tf_err e = search(m, o, TF_MAZE_SEARCHFORMER, &s, &nops, &plen);
+    tf_err e = search(m, o, d, &s, &nops, &plen);
     if (e != TF_OK)
         return e;
     if (ops)
