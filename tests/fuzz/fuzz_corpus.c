@@ -1,0 +1,59 @@
+/* fuzz_corpus.c: shard planning and reading of hostile corpus files.
+ * Byte 0 picks plain or zstd and the shard size; the rest is the file.
+ * Every shard must read to its end without crashing, and the shards of a
+ * file must own as many lines as one shard over the whole file. */
+#include "tracefarm/corpus.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Lines owned by every shard of a plan with target bytes. */
+static uint64_t read_all(const char *path, uint64_t target)
+{
+    const char *files[1] = {path};
+    tf_plan *p = NULL;
+    if (tf_plan_create(files, 1, target, &p, NULL) != TF_OK)
+        return UINT64_MAX;
+    uint64_t lines = 0;
+    for (size_t i = 0; i < tf_plan_count(p); i++) {
+        tf_reader *r = NULL;
+        if (tf_reader_open(path, tf_plan_get(p, i), 4096, &r, NULL) != TF_OK)
+            continue;
+        for (int k = 0; k < 100000; k++) {
+            const char *line;
+            size_t len;
+            uint64_t no;
+            tf_err e = tf_reader_next(r, &line, &len, &no, NULL);
+            if (e == TF_ERR_EOF)
+                break;
+        }
+        lines += tf_reader_lines(r);
+        tf_reader_free(r);
+    }
+    tf_plan_free(p);
+    return lines;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/tf-fuzz-%d.%s", (int)getpid(),
+             (data[0] & 1) ? "jsonl.zst" : "jsonl");
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 0;
+    fwrite(data + 1, 1, size - 1, f);
+    fclose(f);
+    uint64_t target = 1 + (data[0] >> 1);
+    uint64_t split = read_all(path, target);
+    uint64_t whole = read_all(path, UINT64_MAX / 4);
+    /* plain files: any split owns the same lines as no split */
+    if (!(data[0] & 1) && split != whole)
+        abort();
+    unlink(path);
+    return 0;
+}
