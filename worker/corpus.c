@@ -21,8 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Input buffer of a reader: one pread per refill. */
+/* Input buffer of a reader: one pread per refill. It is allocated on
+ * demand (a small shard or a backward scan needs less) up to this size. */
 #define TF_CORPUS_READ_BUF ((size_t)1 << 20)
+/* Window of the backward scan for the previous frame's magic number. */
+#define TF_CORPUS_SCAN_WIN ((size_t)64 << 10)
 /* Decompressed output handed to line assembly per ZSTD_decompressStream call. */
 #define TF_CORPUS_OUT_BUF ((size_t)256 << 10)
 /* First read size once a reader is past its shard's end (finishing its last
@@ -42,6 +45,9 @@
 #define SKIP_MAGIC 0x184D2A50u /* low 4 bits free: 0x184D2A50..0x184D2A5F */
 #define SKIP_MASK 0xFFFFFFF0u
 #define BLOCK_MAX ((uint64_t)128 << 10)
+/* Bytes fed to the decoder at a frame start: magic number and descriptor,
+ * enough for it to say how much header is left. */
+#define FRAME_PREFIX 5
 
 /* ---------------------------------------------------------------------- */
 /* small helpers                                                          */
@@ -67,11 +73,15 @@ static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
     return (ssize_t)got;
 }
 
+/* A little-endian 32-bit field of the zstd format (magic numbers, sizes).
+ * Cannot fail: the caller has the 4 bytes. */
 static uint32_t le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Add frame size estimates without wrapping: a frame may declare an absurd
+ * content size, which must close a shard, not reopen it. */
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -103,6 +113,8 @@ static tf_err open_sized(const char *path, int *fd_out, uint64_t *size_out, tf_d
     return TF_OK;
 }
 
+/* The format is chosen by name (corpus.h: ends in ".zst"), so planning
+ * needs no read to decide. A NULL path is simply not zstd. */
 bool tf_corpus_is_zstd(const char *path)
 {
     if (!path)
@@ -259,8 +271,9 @@ static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, ui
 }
 
 /* Plan one zstd file: consecutive frames are grouped until their estimated
- * uncompressed size reaches target. Skippable frames join the range they
- * fall in; a trailing run of frames without data joins the previous shard.
+ * uncompressed size reaches target. Skippable and empty frames join the
+ * range they fall in (a range never ends after them alone); a trailing run
+ * of them joins the previous shard.
  * Where the walk meets something that is not a whole frame, the rest of the
  * file joins the current range and the walk stops, so a corrupt or truncated
  * file still plans (its reader reports the damage). Fails only on a read
@@ -289,11 +302,10 @@ static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, int fd, uin
         }
         if (r == WALK_BAD) {
             data = true; /* damaged data: the reader must see it */
-            off = size;
             break;
         }
-        if (r == WALK_FRAME)
-            data = true;
+        if (r == WALK_FRAME && est > 0)
+            data = true; /* an empty frame counts as no data, like a skippable one */
         acc = sat_add(acc, est);
         off = next;
         if (acc >= target && data) {
@@ -318,8 +330,8 @@ static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, int fd, uin
 /* Plan all files in order. Planning reads only headers (zstd) or nothing
  * (plain); on failure nothing is returned and the diag names the file. A
  * target of 0 means one shard per file (or per run of frames, for zstd). */
-tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes,
-                      tf_plan **out, tf_diag *d)
+tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
+                      tf_diag *d)
 {
     *out = NULL;
     if (nfiles > UINT32_MAX) {
@@ -357,6 +369,8 @@ tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_b
     return TF_OK;
 }
 
+/* Accessors of the plan: the count (0 for NULL) and the i-th shard (NULL
+ * past the end), so callers never index out of range. */
 size_t tf_plan_count(const tf_plan *p)
 {
     return p ? p->n : 0;
@@ -367,6 +381,7 @@ const tf_shard *tf_plan_get(const tf_plan *p, size_t i)
     return p && i < p->n ? &p->v[i] : NULL;
 }
 
+/* Release a plan; NULL is accepted so error paths can free blindly. */
 void tf_plan_free(tf_plan *p)
 {
     if (!p)
@@ -391,6 +406,7 @@ typedef struct src {
     uint64_t end;  /* ownership limit (plain byte / zstd frame start) */
     uint64_t stop; /* no input is read at or after this offset */
     unsigned char *in;
+    size_t in_cap; /* allocated bytes of in (grows to TF_CORPUS_READ_BUF) */
     size_t in_len, in_off;
     uint64_t in_base;   /* file offset of in[0] */
     uint64_t next_read; /* file offset of the next pread */
@@ -400,6 +416,8 @@ typedef struct src {
     unsigned char *out;
     uint64_t frame_start; /* compressed offset of the frame being decoded */
     bool frame_open;      /* a frame has begun and not been completed */
+    bool err_frame_owned; /* the last TF_ERR_ZSTD hit a frame before end */
+    size_t feed;          /* input to give the decoder next (one unit) */
 } src;
 
 /* Restart the stream at offset start. Buffers and the decoder are kept. */
@@ -413,6 +431,7 @@ static void src_start(src *s, uint64_t start, uint64_t end, uint64_t stop)
     s->in_eof = false;
     s->frame_start = start;
     s->frame_open = false;
+    s->feed = FRAME_PREFIX;
     if (s->dctx)
         ZSTD_DCtx_reset(s->dctx, ZSTD_reset_session_only);
 }
@@ -436,8 +455,29 @@ static size_t src_want(src *s)
     return want;
 }
 
+/* Make the input buffer hold at least n bytes (n <= TF_CORPUS_READ_BUF),
+ * doubling so that a reader reallocates only a few times. TF_ERR_NOMEM
+ * keeps the old buffer. */
+static tf_err src_reserve(src *s, size_t n)
+{
+    if (n <= s->in_cap)
+        return TF_OK;
+    size_t cap = s->in_cap ? s->in_cap : 4096;
+    while (cap < n)
+        cap *= 2;
+    if (cap > TF_CORPUS_READ_BUF)
+        cap = TF_CORPUS_READ_BUF;
+    unsigned char *p = realloc(s->in, cap);
+    if (!p)
+        return TF_ERR_NOMEM;
+    s->in = p;
+    s->in_cap = cap;
+    return TF_OK;
+}
+
 /* Refill the input buffer. TF_ERR_IO (diag: path, offset, reason) when
- * pread fails; end of file or stop sets in_eof. */
+ * pread fails, TF_ERR_NOMEM when the buffer cannot grow; end of file or
+ * stop sets in_eof. */
 static tf_err src_refill(src *s, tf_diag *d)
 {
     if (s->next_read >= s->stop) {
@@ -445,6 +485,10 @@ static tf_err src_refill(src *s, tf_diag *d)
         return TF_OK;
     }
     size_t want = src_want(s);
+    if (src_reserve(s, want) != TF_OK) {
+        tf_diag_set(d, "%s: out of memory reading at byte %" PRIu64, s->path, s->next_read);
+        return TF_ERR_NOMEM;
+    }
     ssize_t got = pread_full(s->fd, s->in, want, s->next_read);
     if (got < 0) {
         tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", s->path, s->next_read,
@@ -462,12 +506,65 @@ static tf_err src_refill(src *s, tf_diag *d)
     return TF_OK;
 }
 
+/* zstd input: make n bytes (at most TF_CORPUS_READ_BUF) available at
+ * in + in_off, moving what is left to the front and reading more, unless
+ * the data ends (end of file or stop) first, which sets in_eof. TF_ERR_IO /
+ * TF_ERR_NOMEM as src_refill. */
+static tf_err src_fill(src *s, size_t n, tf_diag *d)
+{
+    while (s->in_len - s->in_off < n && !s->in_eof) {
+        size_t avail = s->in_len - s->in_off;
+        if (s->in_off > 0) {
+            memmove(s->in, s->in + s->in_off, avail);
+            s->in_base += s->in_off;
+            s->in_len = avail;
+            s->in_off = 0;
+        }
+        if (s->next_read >= s->stop) {
+            s->in_eof = true;
+            break;
+        }
+        size_t want = src_want(s);
+        if (want < n - avail)
+            want = n - avail;
+        if (want > TF_CORPUS_READ_BUF - avail)
+            want = TF_CORPUS_READ_BUF - avail;
+        if (s->stop - s->next_read < want)
+            want = (size_t)(s->stop - s->next_read);
+        if (src_reserve(s, avail + want) != TF_OK) {
+            tf_diag_set(d, "%s: out of memory reading at byte %" PRIu64, s->path, s->next_read);
+            return TF_ERR_NOMEM;
+        }
+        ssize_t got = pread_full(s->fd, s->in + avail, want, s->next_read);
+        if (got < 0) {
+            tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", s->path, s->next_read,
+                        strerror(errno));
+            return TF_ERR_IO;
+        }
+        if (got == 0)
+            s->in_eof = true;
+        s->in_len += (size_t)got;
+        s->next_read += (size_t)got;
+    }
+    return TF_OK;
+}
+
 /* The next chunk of uncompressed bytes (zstd: possibly empty, at the end of
  * a frame that produced nothing more). TF_ERR_EOF at the end of the data;
  * TF_ERR_ZSTD when a frame is corrupt ("corrupt zstd data at byte N (frame
  * at byte F): reason") or cut by the end of the file ("truncated zstd frame
  * at byte F"), F and N being compressed offsets; TF_ERR_IO when a read
- * fails. After an error the stream must not be used again. */
+ * fails. After an error the stream must not be used again.
+ *
+ * The decoder is fed one unit per call: its return value is the rest of
+ * the current unit (header, block or checksum) plus, when a block follows,
+ * the 3 bytes of the next block header, which are held back. So each call
+ * decodes at most one block or block header and flushes everything it
+ * decodes (a block is at most 128 KiB, the output buffer 256 KiB). An error
+ * then never swallows the output of earlier blocks, and N is the start of
+ * the failing unit, whatever the input chunking, hence whatever the shard
+ * split. (Were the hint to change meaning, only that property would be
+ * lost: the decoder buffers partial units itself.) */
 static tf_err src_next(src *s, const unsigned char **p, size_t *n, bool *owned, tf_diag *d)
 {
     tf_err e;
@@ -485,19 +582,27 @@ static tf_err src_next(src *s, const unsigned char **p, size_t *n, bool *owned, 
         return TF_OK;
     }
     for (;;) {
-        if (s->in_off == s->in_len && !s->in_eof && (e = src_refill(s, d)) != TF_OK)
+        size_t want = s->feed < TF_CORPUS_READ_BUF ? s->feed : TF_CORPUS_READ_BUF;
+        if ((e = src_fill(s, want, d)) != TF_OK)
             return e;
-        bool dry = s->in_off == s->in_len && s->in_eof;
+        size_t avail = s->in_len - s->in_off;
+        bool dry = avail == 0 && s->in_eof;
         if (dry && !s->frame_open)
             return TF_ERR_EOF;
-        ZSTD_inBuffer ib = {s->in, s->in_len, s->in_off};
+        ZSTD_inBuffer ib = {s->in, s->in_off + (avail < want ? avail : want), s->in_off};
         ZSTD_outBuffer ob = {s->out, TF_CORPUS_OUT_BUF, 0};
         uint64_t fs = s->frame_start;
         size_t ret = ZSTD_decompressStream(s->dctx, &ob, &ib);
         s->in_off = ib.pos;
+        if (ret == 0 || ZSTD_isError(ret))
+            s->feed = FRAME_PREFIX;
+        else
+            s->feed = ret > 3 ? ret - 3 : ret; /* hold back the next block header */
         if (ZSTD_isError(ret)) {
-            tf_diag_set(d, "%s: corrupt zstd data at byte %" PRIu64 " (frame at byte %" PRIu64 "): %s",
+            tf_diag_set(d,
+                        "%s: corrupt zstd data at byte %" PRIu64 " (frame at byte %" PRIu64 "): %s",
                         s->path, s->in_base + s->in_off, fs, ZSTD_getErrorName(ret));
+            s->err_frame_owned = fs < s->end;
             return TF_ERR_ZSTD;
         }
         if (ret == 0) {
@@ -515,6 +620,7 @@ static tf_err src_next(src *s, const unsigned char **p, size_t *n, bool *owned, 
         }
         if (dry) {
             tf_diag_set(d, "%s: truncated zstd frame at byte %" PRIu64, s->path, fs);
+            s->err_frame_owned = fs < s->end;
             return TF_ERR_ZSTD;
         }
     }
@@ -539,17 +645,13 @@ static tf_err src_init(src *s, int fd, const char *path, bool zstd)
     s->fd = fd;
     s->path = path;
     s->zstd = zstd;
-    s->in = malloc(TF_CORPUS_READ_BUF);
-    if (!s->in)
-        return TF_ERR_NOMEM;
     if (zstd) {
         s->out = malloc(TF_CORPUS_OUT_BUF);
         s->dctx = ZSTD_createDCtx();
         if (!s->out || !s->dctx ||
-            ZSTD_isError(ZSTD_DCtx_setParameter(s->dctx, ZSTD_d_windowLogMax,
-                                                TF_CORPUS_WINDOW_LOG_MAX))) {
+            ZSTD_isError(
+                ZSTD_DCtx_setParameter(s->dctx, ZSTD_d_windowLogMax, TF_CORPUS_WINDOW_LOG_MAX))) {
             free(s->out);
-            free(s->in);
             ZSTD_freeDCtx(s->dctx);
             memset(s, 0, sizeof *s);
             return TF_ERR_NOMEM;
@@ -576,8 +678,7 @@ static void src_fini(src *s)
  * line, only the bytes through the last '\n' count (a sample with no '\n'
  * at all gives its own length, a lower bound). Fails with TF_ERR_IO or
  * TF_ERR_ZSTD (diag names the file) rather than guess from damaged data. */
-tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
-                                   tf_diag *d)
+tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out, tf_diag *d)
 {
     *out = 0;
     int fd;
@@ -676,8 +777,12 @@ static tf_err find_prev_frame(tf_reader *r, uint64_t target, uint64_t *start, bo
     w->fsize = r->fsize;
     w->base = 0;
     w->len = 0;
+    const size_t win = TF_CORPUS_SCAN_WIN;
+    if (src_reserve(&r->s, win) != TF_OK) {
+        free(w);
+        return TF_ERR_NOMEM;
+    }
     unsigned char *buf = r->s.in; /* idle during open */
-    const size_t win = TF_CORPUS_READ_BUF;
     uint64_t hi = target - 8 + 1; /* candidates p < hi: a frame is >= 8 bytes */
     tf_err e = TF_OK;
     while (hi > 0 && !*found && e == TF_OK) {
@@ -754,9 +859,9 @@ static tf_err starts_line(tf_reader *r, bool *yes, tf_diag *d)
             const unsigned char *p;
             size_t n;
             bool owned;
-            tf_diag scratch;
+            tf_diag scratch = {{0}};
             e = src_next(&r->s, &p, &n, &owned, &scratch);
-            if (e == TF_ERR_IO) {
+            if (e == TF_ERR_IO || e == TF_ERR_NOMEM) {
                 tf_diag_set(d, "%s", scratch.msg);
                 return e;
             }
@@ -824,6 +929,8 @@ tf_err tf_reader_open(const char *path, const tf_shard *s, size_t max_line, tf_r
     return TF_OK;
 }
 
+/* Whether a line is only whitespace (such lines are counted, never
+ * returned). A NUL byte is content, not whitespace. */
 static bool is_blank(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -864,10 +971,13 @@ static tf_err finish_line(tf_reader *r, const char **line, size_t *len, uint64_t
 
 /* Assemble the next owned record from the chunks. Never holds more than
  * max_line + 1 bytes of a line: longer lines are discarded while read and
- * reported once (TF_ERR_TOO_BIG). A read or decode error is returned once,
- * with the line in progress, and ends the shard. */
-tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
-                      tf_diag *d)
+ * reported once (TF_ERR_TOO_BIG). A read error, or a decode error in a frame
+ * of this shard, is returned once and ends the shard; *lineno is the line in
+ * progress (the next one between lines, 0 while still inside the line
+ * carried over from the previous shard, whose last line it is). A decode
+ * error in a later shard's frame just ends this shard: its owner reports it,
+ * so a damaged file gives the same errors at the same lines for any split. */
+tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno, tf_diag *d)
 {
     *line = "";
     *len = 0;
@@ -878,7 +988,9 @@ tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *li
                 r->done = true; /* the next line starts in the next shard */
                 break;
             }
-            tf_err e = src_next(&r->s, &r->cur, &r->cur_len, &r->cur_owned, d);
+            tf_diag sd;
+            sd.msg[0] = '\0';
+            tf_err e = src_next(&r->s, &r->cur, &r->cur_len, &r->cur_owned, &sd);
             r->cur_off = 0;
             if (e != TF_OK) {
                 r->cur_len = 0;
@@ -888,8 +1000,17 @@ tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *li
                     if (f != TF_ERR_EOF)
                         return f;
                 }
-                if (e != TF_ERR_EOF)
-                    *lineno = r->in_line ? r->lineno : r->lineno + 1;
+                if (e == TF_ERR_EOF)
+                    break;
+                if (e == TF_ERR_ZSTD && !r->s.err_frame_owned) {
+                    /* Damage in a later shard's frame, met while finishing
+                     * the last line: that shard reports it (once, at the
+                     * same line), so the output is the same for any split. */
+                    break;
+                }
+                /* 0: the line carried over from the previous shard */
+                *lineno = r->skipping ? 0 : r->in_line ? r->lineno : r->lineno + 1;
+                tf_diag_set(d, "%s", sd.msg);
                 return e;
             }
             if (r->cur_len == 0)
@@ -941,11 +1062,14 @@ tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *li
     return TF_ERR_EOF;
 }
 
+/* Owned lines started so far, blank and over-long ones included; the
+ * coordinator adds these up to turn shard line numbers into file ones. */
 uint64_t tf_reader_lines(const tf_reader *r)
 {
     return r ? r->lineno : 0;
 }
 
+/* Close the file and release every buffer; NULL is accepted. */
 void tf_reader_free(tf_reader *r)
 {
     if (!r)
