@@ -2,6 +2,7 @@
  * All logic lives in the libraries the tests link too. */
 #include "tracefarm/farm.h"
 #include "tracefarm/gen.h"
+#include "tracefarm/serve.h"
 
 #include <mpi.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ static void usage(FILE *f)
                "commands:\n"
                "  run JOB.json [--quiet]   run a job (under mpirun, or alone as one process)\n"
                "  gen maze [options]       generate a maze corpus (tracefarm gen maze --help)\n"
+               "  serve [options]          a synthetic OpenAI-compatible maze model on loopback,\n"
+               "                           for tests and demos (tracefarm serve --help)\n"
                "  version                  print the version\n"
                "  help                     this text\n"
                "\n"
@@ -87,6 +90,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "gen") == 0)
         return tf_gen_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0) /* no MPI: a plain server process */
+        return tf_serve_main(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) {
         tf_run_opts o;
         int st = parse_run(argc, argv, &o);

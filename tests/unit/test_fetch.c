@@ -1,0 +1,399 @@
+/* test_fetch.c: the fetch client's pure parts (response parser, sample
+ * seeds, backoff schedule, Retry-After, latency histogram, accounting
+ * JSON) and what needs no server: option checks, a refused connection
+ * failing with a reason after max attempts, and a cache hit sending
+ * nothing. The client against a real server: test_fetch_serve.c. */
+#include "tf_test.h"
+#include "tracefarm/cache.h"
+#include "tracefarm/fetch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static tf_err parse(tf_fetch_api api, const char *body, tf_fetch_reply *r, tf_diag *d)
+{
+    return tf_fetch_parse_response(api, body, strlen(body), r, d);
+}
+
+static void test_parser(void)
+{
+    tf_fetch_reply r;
+    tf_diag d;
+    /* completions, with usage */
+    CHECK(parse(TF_FETCH_COMPLETIONS,
+                "{\"id\":\"x\",\"choices\":[{\"index\":0,\"text\":\"plan 1 2\",\"finish_reason\":"
+                "\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5}}",
+                &r, &d) == TF_OK);
+    CHECK(r.text && strcmp(r.text, "plan 1 2") == 0 && !r.reasoning);
+    CHECK(r.finish_reason && strcmp(r.finish_reason, "stop") == 0 && !r.truncated);
+    CHECK(r.prompt_tokens == 12 && r.completion_tokens == 5 && r.reasoning_tokens == -1);
+    tf_fetch_reply_clear(&r);
+    /* chat with reasoning_content, length-truncated, reasoning tokens */
+    CHECK(parse(TF_FETCH_CHAT,
+                "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"42\","
+                "\"reasoning_content\":\"think\\u00e9\"},\"finish_reason\":\"length\"}],"
+                "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":9,"
+                "\"completion_tokens_details\":{\"reasoning_tokens\":7}}}",
+                &r, &d) == TF_OK);
+    CHECK(r.text && strcmp(r.text, "42") == 0);
+    CHECK(r.reasoning && strcmp(r.reasoning, "think\xc3\xa9") == 0);
+    CHECK(r.truncated && r.reasoning_tokens == 7 && r.completion_tokens == 9);
+    tf_fetch_reply_clear(&r);
+    /* chat: null content with reasoning (cut off while thinking) is "" */
+    CHECK(parse(TF_FETCH_CHAT,
+                "{\"choices\":[{\"message\":{\"content\":null,\"reasoning\":\"hm\"},"
+                "\"finish_reason\":\"length\"}]}",
+                &r, &d) == TF_OK);
+    CHECK(r.text && r.text[0] == '\0' && r.reasoning && r.truncated && r.prompt_tokens == -1);
+    tf_fetch_reply_clear(&r);
+    /* failures, each with a reason */
+    static const struct {
+        tf_fetch_api api;
+        const char *body;
+        const char *reason;
+    } bad[] = {
+        {TF_FETCH_COMPLETIONS, "{\"choices\":[{\"text\":\"abc", "truncated"},
+        {TF_FETCH_COMPLETIONS, "<html>502 Bad Gateway</html>", "not JSON"},
+        {TF_FETCH_COMPLETIONS, "", "empty"},
+        {TF_FETCH_COMPLETIONS, "[1,2]", "not a JSON object"},
+        {TF_FETCH_COMPLETIONS, "{\"object\":\"text_completion\"}", "no choices"},
+        {TF_FETCH_COMPLETIONS, "{\"choices\":[]}", "no choices"},
+        {TF_FETCH_COMPLETIONS, "{\"choices\":[{\"text\":null}]}", "no text"},
+        {TF_FETCH_COMPLETIONS, "{\"choices\":[{\"message\":{\"content\":\"x\"}}]}", "no text"},
+        {TF_FETCH_CHAT, "{\"choices\":[{\"text\":\"x\"}]}", "no message"},
+        {TF_FETCH_CHAT, "{\"choices\":[{\"message\":{\"content\":null}}]}", "no content"},
+        {TF_FETCH_CHAT, "{\"error\":{\"message\":\"overloaded\",\"code\":503}}", "overloaded"},
+        {TF_FETCH_CHAT, "{\"choices\":[{\"message\":{\"content\":\"x\"}}]} trailing", "not JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        d.msg[0] = '\0';
+        tf_err e = parse(bad[i].api, bad[i].body, &r, &d);
+        CHECKF(e == TF_ERR_PARSE && strstr(d.msg, bad[i].reason), "case %zu: %s: %s", i,
+               tf_strerror(e), d.msg);
+        CHECK(r.text == NULL);
+        tf_fetch_reply_clear(&r);
+    }
+    /* the body need not be NUL-terminated: only len bytes are read */
+    const char *two = "{\"choices\":[{\"text\":\"a\"}]}GARBAGE";
+    CHECK(tf_fetch_parse_response(TF_FETCH_COMPLETIONS, two, 26, &r, &d) == TF_OK);
+    tf_fetch_reply_clear(&r);
+    /* a huge text parses (the size cap is the transfer's, not the parser's) */
+    size_t n = 4u << 20;
+    char *huge = malloc(n + 64);
+    if (huge) {
+        strcpy(huge, "{\"choices\":[{\"text\":\"");
+        size_t at = strlen(huge);
+        memset(huge + at, 'x', n);
+        strcpy(huge + at + n, "\"}]}");
+        CHECK(parse(TF_FETCH_COMPLETIONS, huge, &r, &d) == TF_OK);
+        CHECK(r.text && strlen(r.text) == n);
+        tf_fetch_reply_clear(&r);
+        /* and cut anywhere it is an error, never a partial answer */
+        for (size_t cut = 1; cut < at + 10; cut += 3) {
+            CHECK(tf_fetch_parse_response(TF_FETCH_COMPLETIONS, huge, cut, &r, &d) == TF_ERR_PARSE);
+            tf_fetch_reply_clear(&r);
+        }
+        free(huge);
+    }
+    tf_fetch_reply_clear(NULL);
+
+    /* Mutated bodies (byte flips, cuts, insertions): the parser returns a
+     * reply or a reason, never crashes (run under the sanitizer build). */
+    const char *seedbody =
+        "{\"choices\":[{\"message\":{\"content\":\"plan 0 0\",\"reasoning_content\":\"x\"},"
+        "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,"
+        "\"completion_tokens_details\":{\"reasoning_tokens\":1}}}";
+    size_t sl = strlen(seedbody);
+    char buf[512];
+    uint64_t x = 12345;
+    int okn = 0, errn = 0;
+    for (int it = 0; it < 20000; it++) {
+        memcpy(buf, seedbody, sl);
+        size_t len = sl;
+        for (int k = 0; k < 1 + it % 4; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t at = (size_t)(x % len);
+            switch ((x >> 20) % 3) {
+            case 0:
+                buf[at] = (char)(x >> 32);
+                break;
+            case 1:
+                len = at + 1;
+                break;
+            default:
+                if (len < sizeof buf - 1) {
+                    memmove(buf + at + 1, buf + at, len - at);
+                    buf[at] = "{}[]\",:\\"[(x >> 40) % 8];
+                    len++;
+                }
+            }
+        }
+        tf_err e = tf_fetch_parse_response((it & 1) ? TF_FETCH_CHAT : TF_FETCH_COMPLETIONS, buf,
+                                           len, &r, &d);
+        okn += e == TF_OK;
+        errn += e == TF_ERR_PARSE;
+        CHECK(e == TF_OK || e == TF_ERR_PARSE);
+        CHECK(e != TF_OK || r.text);
+        tf_fetch_reply_clear(&r);
+    }
+    CHECK(okn > 0 && errn > 0);
+}
+
+static void test_policy(void)
+{
+    /* Seeds: deterministic, distinct per sample, below 2^31. */
+    CHECK(tf_fetch_sample_seed(5, 0) == tf_fetch_sample_seed(5, 0));
+    CHECK(tf_fetch_sample_seed(5, 0) != tf_fetch_sample_seed(5, 1));
+    CHECK(tf_fetch_sample_seed(5, 0) != tf_fetch_sample_seed(6, 0));
+    for (unsigned i = 0; i < 1000; i++)
+        CHECK(tf_fetch_sample_seed(i * 7919ULL, i) < (1ULL << 31));
+
+    /* Backoff: full jitter within [0, min(max, base 2^(k-1))], covering
+     * the range, deterministic for a seed. */
+    for (unsigned k = 1; k <= 12; k++) {
+        uint64_t rng = 42;
+        long cap = 100L << (k - 1);
+        if (cap > 5000)
+            cap = 5000;
+        long lo = cap, hi = 0;
+        for (int i = 0; i < 2000; i++) {
+            long b = tf_fetch_backoff_ms(&rng, k, 100, 5000);
+            if (b < lo)
+                lo = b;
+            if (b > hi)
+                hi = b;
+        }
+        CHECKF(lo >= 0 && hi <= cap && lo < cap / 10 + 1 && hi > cap * 9 / 10,
+               "k %u: [%ld,%ld] cap %ld", k, lo, hi, cap);
+    }
+    uint64_t r1 = 9, r2 = 9;
+    CHECK(tf_fetch_backoff_ms(&r1, 3, 100, 5000) == tf_fetch_backoff_ms(&r2, 3, 100, 5000));
+    uint64_t r0 = 0;
+    CHECK(tf_fetch_backoff_ms(&r0, 100, 100, 5000) <= 5000);
+    CHECK(tf_fetch_backoff_ms(&r0, 1, 0, 5000) == 0);
+
+    /* Retry-After: seconds, HTTP-date, junk. */
+    CHECK(tf_fetch_retry_after_ms("2", 0) == 2000);
+    CHECK(tf_fetch_retry_after_ms(" 0 ", 0) == 0);
+    CHECK(tf_fetch_retry_after_ms("120\r\n", 0) == 120000);
+    CHECK(tf_fetch_retry_after_ms("1.5", 0) == -1);
+    CHECK(tf_fetch_retry_after_ms("soon", 0) == -1);
+    CHECK(tf_fetch_retry_after_ms("", 0) == -1);
+    CHECK(tf_fetch_retry_after_ms(NULL, 0) == -1);
+    /* Sun, 06 Nov 1994 08:49:37 GMT is 784111777 */
+    CHECK(tf_fetch_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 784111770) == 7000);
+    CHECK(tf_fetch_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 784111800) == 0);
+    CHECK(tf_fetch_retry_after_ms("99999999999999", 0) > 0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_latency(void)
+{
+    /* Percentiles from the histogram are within 1/256 of the exact ones
+     * (nearest rank) on random data over six decades, and merging two
+     * halves gives the same histogram as adding all values. */
+    enum { N = 20000 };
+    static uint64_t v[N];
+    static tf_lat_hist all, a, b;
+    tf_lat_init(&all);
+    tf_lat_init(&a);
+    tf_lat_init(&b);
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        v[i] = (uint64_t)exp(u * log(5e6)); /* 1 us .. 5 s, log-uniform */
+        tf_lat_add(&all, v[i]);
+        tf_lat_add(i % 2 ? &a : &b, v[i]);
+    }
+    tf_lat_merge(&a, &b);
+    CHECK(memcmp(&a, &all, sizeof a) == 0);
+    qsort(v, N, sizeof *v, cmp_u64);
+    const double qs[] = {0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1};
+    for (size_t i = 0; i < sizeof qs / sizeof *qs; i++) {
+        size_t rank = (size_t)ceil(qs[i] * N);
+        if (rank < 1)
+            rank = 1;
+        uint64_t exact = v[rank - 1], got = tf_lat_quantile(&all, qs[i]);
+        double err = fabs((double)got - (double)exact);
+        CHECKF(err <= (double)exact / 256.0 + 0.5, "q %g: exact %llu got %llu", qs[i],
+               (unsigned long long)exact, (unsigned long long)got);
+    }
+    CHECK(tf_lat_quantile(&all, 0) == v[0] && tf_lat_quantile(&all, 1) == v[N - 1]);
+    tf_lat_hist e;
+    tf_lat_init(&e);
+    CHECK(tf_lat_quantile(&e, 0.5) == 0);
+    tf_lat_add(&e, 1ULL << 50); /* clamped into the last bucket, max exact */
+    CHECK(tf_lat_quantile(&e, 0.5) == 1ULL << 50);
+
+    /* Stats: JSON round trip and merge. */
+    static tf_fetch_stats s, t, u;
+    tf_fetch_stats_init(&s);
+    s.submitted = 10;
+    s.ok = 9;
+    s.failed = 1;
+    s.requests = 14;
+    s.retries = 4;
+    s.status[200] = 9;
+    s.status[429] = 3;
+    s.status[0] = 2;
+    s.prompt_tokens = 1000;
+    s.reasoning_tokens = 77;
+    s.latency = all;
+    cJSON *j = tf_fetch_stats_json(&s);
+    CHECK(j != NULL);
+    char *txt = cJSON_PrintUnformatted(j);
+    CHECK(txt && strstr(txt, "\"429\":3") && strstr(txt, "\"p99\":"));
+    tf_diag d;
+    CHECK(tf_fetch_stats_from_json(j, &t, &d) == TF_OK);
+    CHECK(memcmp(&s, &t, sizeof s) == 0);
+    tf_fetch_stats_init(&u);
+    tf_fetch_stats_merge(&u, &s);
+    tf_fetch_stats_merge(&u, &t);
+    CHECK(u.requests == 28 && u.status[429] == 6 && u.latency.count == 2 * N);
+    cJSON_DeleteItemFromObject(j, "retries");
+    CHECK(tf_fetch_stats_from_json(j, &t, &d) == TF_ERR_PARSE && strstr(d.msg, "retries"));
+    cJSON_Delete(j);
+    free(txt);
+}
+
+static void test_client_offline(void)
+{
+    tf_diag d;
+    tf_fetch *f = NULL;
+    tf_fetch_opts o;
+    tf_fetch_opts_default(&o);
+    /* Options are checked, naming the problem. */
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_ERR_SPEC && strstr(d.msg, "URL"));
+    const char *urls[] = {"http://127.0.0.1:1/v1", "ftp://x"};
+    o.base_urls = urls;
+    o.n_base_urls = 2;
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_ERR_SPEC && strstr(d.msg, "model"));
+    o.model = "m";
+    o.ordinal = 1; /* replica 1 % 2 -> ftp://x */
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_ERR_SPEC && strstr(d.msg, "http"));
+    o.ordinal = 2;
+    o.extra_json = "{\"seed\": 3}";
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_ERR_SPEC && strstr(d.msg, "seed"));
+    o.extra_json = "[1]";
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_ERR_SPEC);
+    o.extra_json = "{\"logprobs\": 2, \"temperature\": 0.25}";
+    tf_fetch_free(NULL);
+
+    /* Nothing listens on port 1: each sample fails after max_attempts
+     * with curl's reason, and every sample yields exactly one result. */
+    char cache[512];
+    snprintf(cache, sizeof cache, "%s/fetch-offline-%ld", TF_TEST_TMP, (long)getpid());
+    o.cache_dir = cache;
+    o.max_attempts = 3;
+    o.backoff_base_ms = 5;
+    o.backoff_max_ms = 20;
+    o.samples = 2;
+    o.temperature = 0.7;
+    o.api_key = "sk-canary-offline-0123456789";
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_OK);
+    if (!f)
+        return;
+    CHECK(tf_fetch_next(f, 0, &(tf_fetch_result *){NULL}, &d) == TF_ERR_EOF);
+    int got[3][2] = {{0}};
+    for (uint64_t tag = 0; tag < 3; tag++)
+        CHECK(tf_fetch_submit(f, tag, "start 0 0 goal 1 1", 100 + tag, &d) == TF_OK);
+    CHECK(tf_fetch_pending(f) == 6);
+    tf_fetch_result *res = NULL;
+    int n = 0;
+    char key0[65] = "";
+    uint64_t seed0 = 0;
+    for (;;) {
+        tf_err e = tf_fetch_next(f, -1, &res, &d);
+        if (e == TF_ERR_EOF)
+            break;
+        CHECK(e == TF_OK && res);
+        if (!res)
+            break;
+        n++;
+        CHECK(!res->ok && res->attempts == 3 && res->status == 0 && res->reply.text == NULL);
+        CHECKF(res->reason && strstr(res->reason, "onnect"), "%s", res->reason);
+        CHECK(res->reason && !strstr(res->reason, "canary"));
+        CHECK(res->tag < 3 && res->sample < 2);
+        if (res->tag < 3 && res->sample < 2)
+            got[res->tag][res->sample]++;
+        CHECK(res->seed == tf_fetch_sample_seed(100 + res->tag, res->sample));
+        if (res->tag == 0 && res->sample == 0) {
+            memcpy(key0, res->cache_key, sizeof key0);
+            seed0 = res->seed;
+        }
+        tf_fetch_result_free(res);
+    }
+    CHECK(n == 6);
+    for (int i = 0; i < 3; i++)
+        CHECK(got[i][0] == 1 && got[i][1] == 1);
+    const tf_fetch_stats *s = tf_fetch_stats_get(f);
+    CHECK(s->requests == 18 && s->retries == 12 && s->failed == 6 && s->status[0] == 18);
+    CHECK(s->cache_misses == 6 && s->cache_hits == 0);
+    tf_fetch_free(f);
+
+    /* The canonical body is what the docs say; a cache entry for it is a
+     * hit that sends nothing (the port would refuse it anyway). */
+    char body[512];
+    snprintf(
+        body, sizeof body,
+        "{\"model\":\"m\",\"prompt\":\"start 0 0 goal 1 1\",\"temperature\":0.25,\"seed\":%llu,"
+        "\"logprobs\":2}",
+        (unsigned long long)seed0);
+    char key[65];
+    tf_cache_key("completions", 0, body, strlen(body), key);
+    CHECKF(strcmp(key, key0) == 0, "body %s", body);
+    tf_cache *c = NULL;
+    CHECK(tf_cache_open(cache, &c, &d) == TF_OK);
+    const char *resp = "{\"choices\":[{\"text\":\"plan 0 0\",\"finish_reason\":\"length\"}]}";
+    CHECK(c && tf_cache_put(c, key, "completions", 0, body, resp, strlen(resp), &d) == TF_OK);
+    tf_cache_free(c);
+    o.samples = 1;
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_OK);
+    if (!f)
+        return;
+    CHECK(tf_fetch_submit(f, 0, "start 0 0 goal 1 1", 100, &d) == TF_OK);
+    CHECK(tf_fetch_next(f, 0, &res, &d) == TF_OK && res);
+    if (res) {
+        CHECK(res->ok && res->from_cache && res->attempts == 0 && res->reply.truncated);
+        CHECK(res->reply.text && strcmp(res->reply.text, "plan 0 0") == 0);
+    }
+    tf_fetch_result_free(res);
+    s = tf_fetch_stats_get(f);
+    CHECK(s->requests == 0 && s->cache_hits == 1 && s->truncated == 1);
+    /* Room: max_pending (default 4 x concurrency) bounds the queue. */
+    o.concurrency = 1;
+    tf_fetch *g = NULL;
+    CHECK(tf_fetch_create(&o, &g, &d) == TF_OK);
+    for (uint64_t i = 0; g && i < 4; i++)
+        CHECK(tf_fetch_submit(g, i, "x", i, &d) == TF_OK);
+    CHECK(g && !tf_fetch_room(g));
+    CHECK(g && tf_fetch_submit(g, 9, "x", 9, &d) == TF_ERR_TOO_BIG);
+    tf_fetch_free(g); /* frees undelivered requests */
+    tf_fetch_free(f);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "grep -rq canary '%s'", cache);
+    CHECK(system(cmd) != 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void)
+{
+    test_parser();
+    test_policy();
+    test_latency();
+    test_client_offline();
+    return tf_test_done();
+}
