@@ -5,7 +5,8 @@ set(TF_FUZZ_TARGETS
     "fuzz_maze:tf_mazeverify tf_mazecore tf_common"
     "fuzz_job:tf_farm"
     "fuzz_corpus:tf_corpus tf_common"
-    "fuzz_record:tf_farm")
+    "fuzz_record:tf_farm"
+    "fuzz_response:tf_fetch tf_common")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 name)
