@@ -293,6 +293,28 @@ static void print_summary(const tf_job *job, const tf_stats *total, const run_in
     print_rate("invalid plan, invalid trace", x, "invalid_plan_invalid_trace");
     print_hist("first errors (reference)", cJSON_GetObjectItemCaseSensitive(o, "first_error"));
     print_hist("item errors", cJSON_GetObjectItemCaseSensitive(o, "item_error_kinds"));
+    const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(o, "length_vs_complexity");
+    const cJSON *lvn = cJSON_GetObjectItemCaseSensitive(lvc, "n");
+    printf("  trace length vs complexity (n %.0f):", cJSON_IsNumber(lvn) ? lvn->valuedouble : 0.0);
+    static const char *const corr[] = {"pearson", "spearman", "kendall_tau_b", NULL};
+    for (int i = 0; corr[i]; i++) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(lvc, corr[i]);
+        if (cJSON_IsNumber(r))
+            printf(" %s %.4f", corr[i], r->valuedouble);
+        else
+            printf(" %s -", corr[i]);
+    }
+    printf("\n");
+    const cJSON *tables = cJSON_GetObjectItemCaseSensitive(o, "tables");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tables, "pairs_overflow")))
+        printf("  note: more distinct (complexity, length) pairs than stats.max_pairs: quantiles, "
+               "Spearman, Kendall and bins are null (docs/statistics.md)\n");
+    if (job->ngroup_by) {
+        int ovf = 0;
+        size_t ng = tf_stats_groups(total, &ovf);
+        printf("  groups: %zu%s (tracefarm show %s)\n", ng,
+               ovf ? ", more than stats.max_groups: not kept" : "", job->output);
+    }
     printf("  outputs: %s/summary.json.zst %s/items.jsonl.zst %s/run.json\n", job->output,
            job->output, job->output);
     cJSON_Delete(o);

@@ -15,7 +15,7 @@
  * domain; every other key here is checked below. */
 static const char *const known_keys[] = {"name",   "description", "domain",      "corpus",
                                          "output", "source",      "shard_items", "max_line_bytes",
-                                         "fields", NULL};
+                                         "fields", "group_by",    "stats",       NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -33,6 +33,9 @@ void tf_job_free(tf_job *j)
     free(j->corpus);
     free(j->output);
     free(j->source);
+    for (size_t i = 0; i < j->ngroup_by; i++)
+        free(j->group_by[i]);
+    free(j->group_by);
     if (j->dom && j->domain_cfg)
         j->dom->free_config(j->domain_cfg);
     cJSON_Delete(j->resolved);
@@ -199,11 +202,73 @@ static tf_err check_keys(const cJSON *root, const char *origin, const char *doma
         if (!ok) {
             tf_diag_set(d,
                         "%s: unknown key \"%s\" (known: name, description, domain, corpus, "
-                        "output, source, shard_items, max_line_bytes, fields, and the domain's "
-                        "section \"%s\")",
+                        "output, source, shard_items, max_line_bytes, fields, group_by, stats, "
+                        "and the domain's section \"%s\")",
                         origin, e->string, domain ? domain : "maze");
             return TF_ERR_SPEC;
         }
+    }
+    return TF_OK;
+}
+
+/* Most fields in "group_by". */
+#define TF_JOB_MAX_GROUP_BY 16
+
+/* "group_by": a list of distinct non-empty field names (default []). */
+static tf_err parse_group_by(tf_job *j, const cJSON *root, const char *origin, tf_diag *d)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "group_by");
+    if (!g)
+        return TF_OK;
+    if (!cJSON_IsArray(g) || cJSON_GetArraySize(g) > TF_JOB_MAX_GROUP_BY) {
+        tf_diag_set(d, "%s: key \"group_by\" must be a list of at most %d record field names",
+                    origin, TF_JOB_MAX_GROUP_BY);
+        return TF_ERR_SPEC;
+    }
+    j->group_by = calloc((size_t)cJSON_GetArraySize(g) + 1, sizeof *j->group_by);
+    if (!j->group_by)
+        return TF_ERR_NOMEM;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, g)
+    {
+        if (!cJSON_IsString(e) || e->valuestring[0] == '\0') {
+            tf_diag_set(d, "%s: group_by[%zu] must be a non-empty string (a record field name)",
+                        origin, j->ngroup_by);
+            return TF_ERR_SPEC;
+        }
+        for (size_t i = 0; i < j->ngroup_by; i++)
+            if (strcmp(j->group_by[i], e->valuestring) == 0) {
+                tf_diag_set(d, "%s: group_by[%zu]: field \"%s\" is listed twice", origin,
+                            j->ngroup_by, e->valuestring);
+                return TF_ERR_SPEC;
+            }
+        j->group_by[j->ngroup_by] = strdup(e->valuestring);
+        if (!j->group_by[j->ngroup_by])
+            return TF_ERR_NOMEM;
+        j->ngroup_by++;
+    }
+    return TF_OK;
+}
+
+/* A key given twice in one object is ambiguous (JSON parsers disagree on
+ * which one wins), so the spec is refused, naming the key and its path. */
+static tf_err check_duplicates(const cJSON *o, const char *path, const char *origin, tf_diag *d)
+{
+    for (const cJSON *a = o ? o->child : NULL; a; a = a->next) {
+        char sub[256];
+        if (cJSON_IsObject(o)) {
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (strcmp(a->string, b->string) == 0) {
+                    tf_diag_set(d, "%s: key \"%s%s\" is given more than once", origin, path,
+                                a->string);
+                    return TF_ERR_SPEC;
+                }
+            snprintf(sub, sizeof sub, "%s%s.", path, a->string);
+        } else {
+            snprintf(sub, sizeof sub, "%s", path);
+        }
+        if (a->child && check_duplicates(a, sub, origin, d) != TF_OK)
+            return TF_ERR_SPEC;
     }
     return TF_OK;
 }
@@ -225,6 +290,10 @@ tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_
     }
     if (!cJSON_IsObject(root)) {
         tf_diag_set(d, "%s: the job spec must be a JSON object", origin);
+        cJSON_Delete(root);
+        return TF_ERR_SPEC;
+    }
+    if (check_duplicates(root, "", origin, d) != TF_OK) {
         cJSON_Delete(root);
         return TF_ERR_SPEC;
     }
@@ -280,6 +349,23 @@ tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_
         } else {
             err = resolve_corpus(j, c, origin, check_files, d);
         }
+    }
+    if (err == TF_OK)
+        err = parse_group_by(j, root, origin, d);
+    cJSON *stats = NULL;
+    if (err == TF_OK)
+        err = tf_stats_config_parse(cJSON_GetObjectItemCaseSensitive(root, "stats"), origin,
+                                    &j->stats, &stats, d);
+    if (err == TF_OK) {
+        /* the resolved spec names every statistics setting */
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "stats");
+        if (!cJSON_AddItemToObject(root, "stats", stats)) {
+            cJSON_Delete(stats);
+            err = TF_ERR_NOMEM;
+        }
+        if (err == TF_OK && !cJSON_GetObjectItemCaseSensitive(root, "group_by") &&
+            !cJSON_AddArrayToObject(root, "group_by"))
+            err = TF_ERR_NOMEM;
     }
     if (err == TF_OK)
         err = j->dom->configure(root, origin, &j->domain_cfg, d);

@@ -3,6 +3,7 @@
 #include "tracefarm/farm.h"
 #include "tracefarm/gen.h"
 #include "tracefarm/serve.h"
+#include "tracefarm/show.h"
 
 #include <mpi.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ static void usage(FILE *f)
                "  gen maze [options]       generate a maze corpus (tracefarm gen maze --help)\n"
                "  serve [options]          a synthetic OpenAI-compatible maze model on loopback,\n"
                "                           for tests and demos (tracefarm serve --help)\n"
+               "  show OUT [--json]        print the summary of a finished run as a table\n"
                "  version                  print the version\n"
                "  help                     this text\n"
                "\n"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
         return tf_gen_main(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0) /* no MPI: a plain server process */
         return tf_serve_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "show") == 0)
+        return tf_show_main(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) {
         tf_run_opts o;
         int st = parse_run(argc, argv, &o);

@@ -204,7 +204,7 @@ static char *join(const char *dir, const char *name)
 tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir, tf_stats **total,
                       tf_diag *d)
 {
-    *total = tf_stats_create();
+    *total = tf_stats_create_with(&job->stats);
     char *out_path = join(job->output, "items.jsonl.zst");
     uint64_t *line_base = calloc(job->ncorpus ? job->ncorpus : 1, sizeof *line_base);
     if (!*total || !out_path || !line_base) {
@@ -222,8 +222,10 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
         uint64_t lines = 0, records = 0;
         tf_stats *st = NULL;
         err = read_meta(partdir, k, &lines, &records, &st, d);
-        if (err == TF_OK)
-            err = tf_stats_merge(*total, st);
+        if (err == TF_OK && tf_stats_merge(*total, st) != TF_OK) {
+            tf_diag_set(d, "shard %zu: cannot merge its statistics", k);
+            err = TF_ERR_PARSE;
+        }
         tf_stats_free(st);
         if (err == TF_OK && file_js_for != s->file) {
             free(file_js);
@@ -258,21 +260,32 @@ tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON *overall = tf_stats_summary_json(total);
+    int groups_overflow = 0;
+    cJSON *groups = tf_stats_groups_json(total, &groups_overflow);
+    cJSON *group_by =
+        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(job->resolved, "group_by"), 1);
     cJSON *corpus = cJSON_CreateArray();
     for (size_t i = 0; corpus && i < job->ncorpus; i++)
         cJSON_AddItemToArray(corpus, cJSON_CreateString(job->corpus[i]));
-    int ok = s && overall && corpus &&
+    int ok = s && overall && corpus && groups && group_by &&
              cJSON_AddStringToObject(s, "format", "tracefarm-summary/1") &&
              cJSON_AddStringToObject(s, "job", job->name) &&
              cJSON_AddStringToObject(s, "domain", job->domain) &&
              cJSON_AddItemToObject(s, "corpus", corpus) &&
              cJSON_AddNumberToObject(s, "items", (double)tf_stats_items(total)) &&
-             cJSON_AddItemToObject(s, "overall", overall) && cJSON_AddArrayToObject(s, "groups");
+             cJSON_AddItemToObject(s, "group_by", group_by) &&
+             cJSON_AddItemToObject(s, "overall", overall) &&
+             cJSON_AddBoolToObject(s, "groups_overflow", groups_overflow) &&
+             cJSON_AddItemToObject(s, "groups", groups);
     if (!ok) {
         if (!s || !cJSON_GetObjectItem(s, "overall"))
             cJSON_Delete(overall);
         if (!s || !cJSON_GetObjectItem(s, "corpus"))
             cJSON_Delete(corpus);
+        if (!s || !cJSON_GetObjectItem(s, "groups"))
+            cJSON_Delete(groups);
+        if (!s || !cJSON_GetObjectItem(s, "group_by"))
+            cJSON_Delete(group_by);
         cJSON_Delete(s);
         return TF_ERR_NOMEM;
     }

@@ -25,6 +25,7 @@ char *tf_part_path(const char *partdir, uint64_t id, const char *kind)
 typedef struct shard_ctx {
     const tf_job *job;
     const char *id_field; /* record field holding the item id */
+    char *key;            /* group key of the current record (NULL: no group_by) */
     FILE *items;          /* the part's item lines */
     tf_stats *stats;      /* statistics of this shard */
     tf_shard_result *res; /* counts reported back */
@@ -63,9 +64,49 @@ static tf_err emit_error(shard_ctx *c, uint64_t lineno, const char *kind, const 
     cJSON_Delete(item);
     if (err == TF_OK) {
         c->res->errors++;
-        err = tf_stats_add_error(c->stats, kind);
+        err = tf_stats_add_error_keyed(c->stats, c->key, kind);
     }
     return err;
+}
+
+/* A group_by value longer than this (as JSON text) stands in the key as a
+ * string saying so, which keeps keys and memory bounded. */
+#define GROUP_VALUE_MAX 1024
+
+/* The group key of rec (NULL when it is not a JSON object): the values of
+ * the job's group_by fields as a compact JSON array, null for a missing
+ * field. Sets c->key (NULL when the job has no group_by). */
+static tf_err group_key(shard_ctx *c, const cJSON *rec)
+{
+    free(c->key);
+    c->key = NULL;
+    if (c->job->ngroup_by == 0)
+        return TF_OK;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < c->job->ngroup_by; i++) {
+        const cJSON *v =
+            cJSON_IsObject(rec) ? cJSON_GetObjectItemCaseSensitive(rec, c->job->group_by[i]) : NULL;
+        cJSON *dup = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+        if (dup && (cJSON_IsArray(dup) || cJSON_IsObject(dup))) {
+            char *t = cJSON_PrintUnformatted(dup);
+            if (t && strlen(t) > GROUP_VALUE_MAX) {
+                cJSON_Delete(dup);
+                dup = cJSON_CreateString("(value over 1024 bytes)");
+            }
+            free(t);
+        } else if (dup && cJSON_IsString(dup) && strlen(dup->valuestring) > GROUP_VALUE_MAX) {
+            cJSON_Delete(dup);
+            dup = cJSON_CreateString("(value over 1024 bytes)");
+        }
+        if (!dup || !cJSON_AddItemToArray(arr, dup)) {
+            cJSON_Delete(dup);
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
+    }
+    c->key = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return c->key ? TF_OK : TF_ERR_NOMEM;
 }
 
 /* The record's id if it is a string or a number (other types are ignored). */
@@ -81,6 +122,11 @@ static tf_err do_record(shard_ctx *c, uint64_t lineno, const char *text, size_t 
     const tf_domain *dom = c->job->dom;
     const char *end = NULL;
     cJSON *rec = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    tf_err kerr = group_key(c, rec);
+    if (kerr != TF_OK) {
+        cJSON_Delete(rec);
+        return kerr;
+    }
     if (!rec) {
         char why[128];
         size_t col = end && end >= text ? (size_t)(end - text) + 1 : 1;
@@ -135,7 +181,7 @@ static tf_err do_record(shard_ctx *c, uint64_t lineno, const char *text, size_t 
     } else if (err == TF_OK) {
         err = emit(c, lineno, item, d);
         if (err == TF_OK)
-            err = tf_stats_add(c->stats, &facts);
+            err = tf_stats_add_keyed(c->stats, c->key, &facts);
     } else {
         tf_diag_set(d, "%s", why.msg[0] ? why.msg : tf_strerror(err));
     }
@@ -176,7 +222,7 @@ tf_err tf_worker_shard(const tf_job *job, uint64_t id, const tf_shard *s, const 
     shard_ctx c = {.job = job,
                    .id_field = cJSON_IsString(idf) ? idf->valuestring : "id",
                    .res = res,
-                   .stats = tf_stats_create()};
+                   .stats = tf_stats_create_with(&job->stats)};
     char *items_path = tf_part_path(partdir, id, "items");
     char *items_tmp = items_path ? malloc(strlen(items_path) + 5) : NULL;
     if (!c.stats || !items_tmp) {
@@ -209,11 +255,15 @@ tf_err tf_worker_shard(const tf_job *job, uint64_t id, const tf_shard *s, const 
         } else if (e == TF_ERR_TOO_BIG) {
             char why[160];
             snprintf(why, sizeof why, "line longer than max_line_bytes (%zu)", job->max_line_bytes);
-            err = emit_error(&c, lineno, "line_too_long", why, NULL, d);
+            err = group_key(&c, NULL); /* unread: every group_by value is null */
+            if (err == TF_OK)
+                err = emit_error(&c, lineno, "line_too_long", why, NULL, d);
         } else if (e == TF_ERR_ZSTD || e == TF_ERR_IO) {
             /* The data past this point cannot be read: one error item
              * stands for it, and the shard ends here. */
-            err = emit_error(&c, lineno, "read_error", rd.msg, NULL, d);
+            err = group_key(&c, NULL);
+            if (err == TF_OK)
+                err = emit_error(&c, lineno, "read_error", rd.msg, NULL, d);
             break;
         } else {
             tf_diag_set(d, "%s: %s", path, rd.msg[0] ? rd.msg : tf_strerror(e));
@@ -239,6 +289,7 @@ tf_err tf_worker_shard(const tf_job *job, uint64_t id, const tf_shard *s, const 
     }
     if (err == TF_OK)
         err = write_meta(&c, id, partdir, d);
+    free(c.key);
     tf_stats_free(c.stats);
     free(items_path);
     free(items_tmp);

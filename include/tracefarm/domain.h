@@ -27,8 +27,9 @@ typedef struct tf_facts {
     const char *strict_first_error; /* same for the strict verdict */
     long trace_len;                 /* operations (steps) in the trace */
     long first_error_step;          /* step of the first reference error, -1 */
-    long complexity;                /* reference operation count */
+    long complexity;                /* reference operation count, -1 unknown */
     long optimal_plan_len;          /* optimal answer length */
+    long tokens;                    /* completion tokens, -1 unknown */
 } tf_facts;
 
 typedef struct tf_domain {

@@ -15,6 +15,7 @@
 #define TRACEFARM_JOB_H
 
 #include "tracefarm/err.h"
+#include "tracefarm/stats.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -31,6 +32,9 @@ typedef struct tf_job {
     size_t max_line_bytes;       /* cap on one corpus line */
     void *domain_cfg;            /* the domain's configuration (opaque) */
     const struct tf_domain *dom; /* the domain table */
+    char **group_by;             /* record fields that define groups */
+    size_t ngroup_by;            /* how many (0: the overall group only) */
+    tf_stats_config stats;       /* the "stats" section, resolved */
     cJSON *resolved;             /* the resolved spec (owned) */
 } tf_job;
 

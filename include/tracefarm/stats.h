@@ -1,9 +1,19 @@
-/* stats.h: mergeable statistics over verified items.
+/* stats.h: mergeable statistics over verified items, per group.
  *
- * A tf_stats holds exact integer counts only, so merging the states of any
- * partition of the items, in any order, gives the same state, and the
- * summary is a pure function of the multiset of items. Its state travels
- * between ranks as JSON (tf_stats_state_json / tf_stats_from_state).
+ * A tf_stats holds, for the overall group and for each group key, exact
+ * sufficient statistics only: integer counts, exact integer sums and
+ * co-moments (128-bit), and a joint count table of (complexity, length)
+ * pairs. Merging the states of any partition of the items, in any order,
+ * gives the same state, so the summary (docs/statistics.md) is a pure
+ * function of the multiset of items. Its state travels between ranks as
+ * JSON (tf_stats_state_json / tf_stats_from_state).
+ *
+ * Memory is bounded by the number of distinct (complexity, length) pairs
+ * and distinct token counts per group, not by the number of items; past
+ * config.max_pairs a group drops its table (rank statistics become null,
+ * moments stay exact) and past config.max_groups the per-group part is
+ * dropped (the overall group stays exact). Both are deterministic: they
+ * depend only on the multiset of items.
  */
 #ifndef TRACEFARM_STATS_H
 #define TRACEFARM_STATS_H
@@ -12,39 +22,92 @@
 #include "tracefarm/err.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct tf_stats tf_stats; /* opaque */
 
-/* An empty state. Caller frees with tf_stats_free. NULL on allocation
- * failure. */
+/* Most explicit bin edges in a job's stats section. */
+#define TF_STATS_MAX_EDGES 256
+/* Largest value of a length, complexity or token count that is counted
+ * (larger values are counted as unknown). */
+#define TF_STATS_MAX_VALUE 4294967294UL
+/* Defaults and hard limits of the configuration (docs/job.md). */
+#define TF_STATS_DEFAULT_MAX_PAIRS (1UL << 24)
+#define TF_STATS_DEFAULT_MAX_GROUPS 4096UL
+#define TF_STATS_LIMIT_MAX_GROUPS 65536UL
+#define TF_STATS_DEFAULT_ERRPOS_BINS 10
+#define TF_STATS_LIMIT_ERRPOS_BINS 1000
+
+/* How a variable is binned: by its deciles, or by explicit edges. */
+typedef struct tf_stats_bins {
+    int deciles;                      /* nonzero: edges are the deciles */
+    size_t nedges;                    /* explicit edges (2 or more) */
+    double edges[TF_STATS_MAX_EDGES]; /* strictly increasing */
+} tf_stats_bins;
+
+/* The "stats" section of a job spec, resolved. */
+typedef struct tf_stats_config {
+    tf_stats_bins complexity_bins; /* bins of complexity */
+    tf_stats_bins length_bins;     /* bins of trace length */
+    int error_position_bins;       /* bins of first-error position */
+    uint64_t max_pairs;            /* distinct pairs per group table */
+    uint64_t max_groups;           /* distinct group keys */
+} tf_stats_config;
+
+/* Fill the defaults: deciles, 10 error position bins, the caps above. */
+void tf_stats_config_default(tf_stats_config *c);
+
+/* Validate the job's "stats" section (NULL: all defaults) into c; on
+ * success, *resolved (caller owns) is the section with every default
+ * filled. TF_ERR_SPEC with a message naming "stats.KEY" and origin. */
+tf_err tf_stats_config_parse(const cJSON *section, const char *origin, tf_stats_config *c,
+                             cJSON **resolved, tf_diag *d) TF_MUST_USE;
+
+/* An empty state with the default configuration / with c (copied). Caller
+ * frees with tf_stats_free. NULL on allocation failure. */
 tf_stats *tf_stats_create(void);
+tf_stats *tf_stats_create_with(const tf_stats_config *c);
 void tf_stats_free(tf_stats *s); /* accepts NULL */
 
-/* Fold one verified item. */
+/* Fold one verified item into the overall group and, when key is not
+ * NULL, into the group key (its group_by values as JSON text).
+ * TF_ERR_TOO_BIG if f->trace_len is negative or over TF_STATS_MAX_VALUE. */
 tf_err tf_stats_add(tf_stats *s, const tf_facts *f) TF_MUST_USE;
+tf_err tf_stats_add_keyed(tf_stats *s, const char *key, const tf_facts *f) TF_MUST_USE;
 
 /* Fold one item that could not be verified; kind is its error kind
  * ("bad_json", "bad_record", "line_too_long", "read_error"). */
 tf_err tf_stats_add_error(tf_stats *s, const char *kind) TF_MUST_USE;
+tf_err tf_stats_add_error_keyed(tf_stats *s, const char *key, const char *kind) TF_MUST_USE;
 
-/* into += from. */
+/* into += from. TF_ERR_PARSE if their error position bins differ. */
 tf_err tf_stats_merge(tf_stats *into, const tf_stats *from) TF_MUST_USE;
 
 /* Items folded (verified + errors). */
 uint64_t tf_stats_items(const tf_stats *s);
 /* Items that could not be verified. */
 uint64_t tf_stats_errors(const tf_stats *s);
+/* Groups kept (0 when none or dropped); *overflow set when dropped. */
+size_t tf_stats_groups(const tf_stats *s, int *overflow);
 
-/* The state as JSON (exact: counts as integers). Caller frees with
- * cJSON_Delete; NULL on allocation failure. */
+/* The state as JSON (exact: counts as integers, 128-bit sums as decimal
+ * strings). Caller frees with cJSON_Delete; NULL on allocation failure. */
 cJSON *tf_stats_state_json(const tf_stats *s);
 
-/* Rebuild a state; TF_ERR_PARSE (message in d) if j is not a state. */
+/* Rebuild a state (with the default configuration for summaries and caps,
+ * and the state's own error position bins); TF_ERR_PARSE (message in d)
+ * if j is not a state. */
 tf_err tf_stats_from_state(const cJSON *j, tf_stats **out, tf_diag *d) TF_MUST_USE;
 
-/* The summary of the state (docs/outputs.md), as the "overall" group.
- * Caller frees with cJSON_Delete; NULL on allocation failure. */
+/* The summary of the overall group (docs/statistics.md). Caller frees with
+ * cJSON_Delete; NULL on allocation failure. */
 cJSON *tf_stats_summary_json(const tf_stats *s);
+
+/* The summaries of the groups, as an array sorted by key text (bytewise),
+ * each with its "key" (the group_by values). *overflow is set when the
+ * groups were dropped (more than max_groups keys); the array is then
+ * empty. Caller frees with cJSON_Delete; NULL on allocation failure. */
+cJSON *tf_stats_groups_json(const tf_stats *s, int *overflow);
 
 #endif

@@ -34,6 +34,7 @@ expect_spec_error bad_field '"fields.promt"' "{$base, \"corpus\": [\"c.jsonl.zst
 expect_spec_error bad_shard '"shard_items"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_shard\", \"shard_items\": 0}"
 expect_spec_error bad_source '"source"' "{\"name\": \"x\", \"domain\": \"maze\", \"source\": \"oracle\", \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_source\"}"
 expect_spec_error bad_dialect '"maze.dialect"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_dialect\", \"maze\": {\"dialect\": \"klingon\"}}" 2
+expect_spec_error duplicate_key '"maze.rows"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-duplicate_key\", \"maze\": {\"rows\": 10, \"rows\": 12}}"
 set +e
 "$TF_BIN" run does-not-exist.json 2> nofile.err
 st=$?

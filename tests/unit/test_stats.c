@@ -1,5 +1,7 @@
 /* test_stats.c: statistics states merge exactly, in any partition and
- * order, and survive the JSON round trip that carries them between ranks. */
+ * order, per group, and survive the JSON round trip that carries them
+ * between ranks; the caps on distinct pairs and groups behave the same
+ * whatever the partition. (Agreement with scipy: stats_scipy.py.) */
 #include "tf_test.h"
 #include "tracefarm/stats.h"
 
@@ -21,8 +23,227 @@ static tf_facts facts_of(unsigned i)
     f.trace_valid_strict = f.trace_valid && ((h >> 3) & 1);
     f.first_error = f.trace_valid ? NULL : codes[(h >> 4) % 3];
     f.strict_first_error = f.trace_valid_strict ? NULL : codes[(h >> 6) % 3];
+    f.complexity = (h >> 8) % 11 == 0 ? -1 : (long)((h >> 8) % 61);
     f.trace_len = (long)(h % 97);
+    f.first_error_step = f.trace_valid ? -1 : (long)((h >> 12) % (unsigned)(f.trace_len + 1));
+    f.tokens = (h >> 16) % 3 == 0 ? -1 : (long)((h >> 16) % 4000);
     return f;
+}
+
+static const char *const keys[] = {"[\"wilson\",\"none\"]", "[\"dfs\",null]", "[3,{\"a\":1}]"};
+
+/* Summary of the overall group and of every group, as one text. */
+static char *all_text(const tf_stats *s)
+{
+    int ovf = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "overall", tf_stats_summary_json(s));
+    cJSON_AddItemToObject(o, "groups", tf_stats_groups_json(s, &ovf));
+    cJSON_AddBoolToObject(o, "overflow", ovf);
+    char *t = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return t;
+}
+
+/* Item i of the grouped corpus: its facts, its key, or an error. */
+static tf_err add_item(tf_stats *s, unsigned i)
+{
+    tf_facts f = facts_of(i);
+    const char *key = keys[(i * 7u) % 3];
+    if (i % 53 == 0)
+        return tf_stats_add_error_keyed(s, key, "bad_record");
+    return tf_stats_add_keyed(s, key, &f);
+}
+
+/* Items [0, n) dealt at random to k parts, merged through JSON in reverse
+ * order, into a state with configuration c. */
+static tf_stats *partitioned(const tf_stats_config *c, unsigned n, int k,
+                             tf_err (*add)(tf_stats *, unsigned))
+{
+    tf_stats *part[16];
+    for (int p = 0; p < k; p++)
+        part[p] = tf_stats_create_with(c);
+    for (unsigned i = 0; i < n; i++)
+        CHECK(add(part[rand() % k], i) == TF_OK);
+    tf_stats *merged = tf_stats_create_with(c);
+    for (int p = k - 1; p >= 0; p--) {
+        cJSON *st = tf_stats_state_json(part[p]);
+        tf_stats *back = NULL;
+        CHECK(tf_stats_from_state(st, &back, NULL) == TF_OK);
+        CHECK(back && tf_stats_merge(merged, back) == TF_OK);
+        tf_stats_free(back);
+        cJSON_Delete(st);
+        tf_stats_free(part[p]);
+    }
+    return merged;
+}
+
+/* Groups: same summary for any partition; per-group counts add up. */
+static void test_groups(void)
+{
+    enum { N = 3000 };
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    tf_stats *one = partitioned(&c, N, 1, add_item);
+    char *want = all_text(one);
+    for (int trial = 0; trial < 8; trial++) {
+        tf_stats *m = partitioned(&c, N, 1 + rand() % 16, add_item);
+        char *got = all_text(m);
+        CHECKF(got && want && strcmp(got, want) == 0, "grouped trial %d differs", trial);
+        free(got);
+        tf_stats_free(m);
+    }
+    int ovf = 1;
+    cJSON *g = tf_stats_groups_json(one, &ovf);
+    CHECK(ovf == 0 && cJSON_GetArraySize(g) == 3);
+    /* sorted by key text, keys are the group_by values */
+    double items = 0, errs = 0;
+    char prev[64] = "";
+    const cJSON *e;
+    cJSON_ArrayForEach(e, g)
+    {
+        char *k = cJSON_PrintUnformatted(cJSON_GetObjectItem(e, "key"));
+        CHECKF(k && strcmp(prev, k) < 0, "keys out of order at %s", k ? k : "?");
+        int known = 0;
+        for (int i = 0; i < 3; i++)
+            known |= k && strcmp(k, keys[i]) == 0;
+        CHECK(known);
+        snprintf(prev, sizeof prev, "%s", k ? k : "");
+        free(k);
+        items += cJSON_GetObjectItem(e, "items")->valuedouble;
+        errs += cJSON_GetObjectItem(e, "item_errors")->valuedouble;
+    }
+    cJSON *o = tf_stats_summary_json(one);
+    CHECK(items == N && cJSON_GetObjectItem(o, "items")->valuedouble == N);
+    CHECK(errs == cJSON_GetObjectItem(o, "item_errors")->valuedouble && errs > 0);
+    /* unknown complexities are left out of the correlation, not of lengths */
+    const cJSON *lvc = cJSON_GetObjectItem(o, "length_vs_complexity");
+    double nl = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "trace_len"), "n")->valuedouble;
+    CHECK(cJSON_GetObjectItem(lvc, "n")->valuedouble < nl);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(lvc, "kendall_tau_b")));
+    cJSON_Delete(o);
+    cJSON_Delete(g);
+    free(want);
+    tf_stats_free(one);
+}
+
+/* Item i with a distinct (complexity, length) pair for i < 60. */
+static tf_err add_distinct(tf_stats *s, unsigned i)
+{
+    tf_facts f = facts_of(i);
+    f.complexity = (long)(i % 60);
+    f.trace_len = (long)(i % 60) * 2;
+    f.tokens = -1;
+    return tf_stats_add_keyed(s, keys[i % 3], &f);
+}
+
+/* Past max_pairs a table is dropped the same way for every partition:
+ * moments stay, rank statistics become null. Past max_groups the groups
+ * are dropped, the overall group stays. */
+static void test_caps(void)
+{
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    c.max_pairs = 40;
+    tf_stats *one = partitioned(&c, 600, 1, add_distinct);
+    char *want = all_text(one);
+    for (int trial = 0; trial < 6; trial++) {
+        tf_stats *m = partitioned(&c, 600, 2 + trial * 2, add_distinct);
+        char *got = all_text(m);
+        CHECKF(got && want && strcmp(got, want) == 0, "capped trial %d differs", trial);
+        free(got);
+        tf_stats_free(m);
+    }
+    cJSON *o = tf_stats_summary_json(one);
+    const cJSON *t = cJSON_GetObjectItem(o, "tables");
+    const cJSON *lvc = cJSON_GetObjectItem(o, "length_vs_complexity");
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(t, "pairs_overflow")));
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(lvc, "pearson")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(lvc, "spearman")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(lvc, "kendall_tau_b")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(o, "complexity_bins")));
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "trace_len"), "mean")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "trace_len"), "median")));
+    cJSON_Delete(o);
+    free(want);
+    tf_stats_free(one);
+
+    /* 60 distinct pairs fit a cap of 60: nothing dropped */
+    c.max_pairs = 60;
+    one = partitioned(&c, 600, 3, add_distinct);
+    o = tf_stats_summary_json(one);
+    t = cJSON_GetObjectItem(o, "tables");
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(t, "pairs_overflow")));
+    CHECK(cJSON_GetObjectItem(t, "pairs")->valuedouble == 60);
+    cJSON_Delete(o);
+    tf_stats_free(one);
+
+    /* three keys over a cap of two groups */
+    c.max_pairs = TF_STATS_DEFAULT_MAX_PAIRS;
+    c.max_groups = 2;
+    one = partitioned(&c, 600, 1, add_distinct);
+    want = all_text(one);
+    for (int trial = 0; trial < 4; trial++) {
+        tf_stats *m = partitioned(&c, 600, 2 + trial, add_distinct);
+        char *got = all_text(m);
+        CHECKF(got && want && strcmp(got, want) == 0, "group cap trial %d differs", trial);
+        free(got);
+        tf_stats_free(m);
+    }
+    int ovf = 0;
+    cJSON *g = tf_stats_groups_json(one, &ovf);
+    CHECK(ovf == 1 && cJSON_GetArraySize(g) == 0);
+    CHECK(tf_stats_items(one) == 600);
+    cJSON_Delete(g);
+    free(want);
+    tf_stats_free(one);
+}
+
+/* Bad input: negative lengths, mismatched configurations. */
+static void test_bad(void)
+{
+    tf_stats *s = tf_stats_create();
+    tf_facts f = facts_of(3);
+    f.trace_len = -1;
+    CHECK(tf_stats_add(s, &f) == TF_ERR_TOO_BIG && tf_stats_items(s) == 0);
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    c.error_position_bins = 4;
+    tf_stats *other = tf_stats_create_with(&c);
+    CHECK(tf_stats_merge(s, other) == TF_ERR_PARSE);
+    tf_stats_free(other);
+    tf_stats_free(s);
+    /* the job's stats section: defaults, explicit edges, named errors */
+    tf_diag d;
+    cJSON *r = NULL;
+    CHECK(tf_stats_config_parse(NULL, "j", &c, &r, &d) == TF_OK && c.complexity_bins.deciles);
+    cJSON_Delete(r);
+    const char *bad[] = {"{\"bins\": 3}",
+                         "{\"length_bins\": [3, 2]}",
+                         "{\"complexity_bins\": \"quartiles\"}",
+                         "{\"error_position_bins\": 0}",
+                         "{\"max_groups\": 1.5}",
+                         "[]"};
+    const char *named[] = {"stats.bins",
+                           "stats.length_bins",
+                           "stats.complexity_bins",
+                           "stats.error_position_bins",
+                           "stats.max_groups",
+                           "\"stats\""};
+    for (int i = 0; i < 6; i++) {
+        cJSON *sec = cJSON_Parse(bad[i]);
+        d.msg[0] = '\0';
+        r = NULL;
+        CHECKF(tf_stats_config_parse(sec, "j", &c, &r, &d) == TF_ERR_SPEC && !r &&
+                   strstr(d.msg, named[i]),
+               "%s: %s", bad[i], d.msg);
+        cJSON_Delete(sec);
+    }
+    cJSON *ok = cJSON_Parse("{\"length_bins\": [0, 10.5, 100], \"error_position_bins\": 5}");
+    CHECK(tf_stats_config_parse(ok, "j", &c, &r, &d) == TF_OK && c.length_bins.nedges == 3 &&
+          c.error_position_bins == 5 && c.complexity_bins.deciles);
+    cJSON_Delete(r);
+    cJSON_Delete(ok);
 }
 
 static char *summary_text(const tf_stats *s)
@@ -109,5 +330,8 @@ int main(void)
 
     free(want);
     tf_stats_free(all);
+    test_groups();
+    test_caps();
+    test_bad();
     return tf_test_done();
 }

@@ -19,6 +19,7 @@ typedef struct maze_cfg {
     char *f_text;          /* beyond text field */
     char *f_reference;     /* reference output (for complexity) */
     char *f_rows, *f_cols; /* per-record grid size */
+    char *f_tokens;        /* completion token count (statistics only) */
 } maze_cfg;
 
 typedef struct maze_problem {
@@ -26,10 +27,10 @@ typedef struct maze_problem {
     tf_maze_dialect dialect; /* dialect of this record */
 } maze_problem;
 
-static const char *const field_keys[] = {"id",        "prompt", "output", "text",
-                                         "reference", "rows",   "cols",   NULL};
-static const char *const field_defaults[] = {"id",        "prompt", "output", "text",
-                                             "reference", "rows",   "cols",   NULL};
+static const char *const field_keys[] = {"id",   "prompt", "output", "text", "reference",
+                                         "rows", "cols",   "tokens", NULL};
+static const char *const field_defaults[] = {
+    "id", "prompt", "output", "text", "reference", "rows", "cols", "completion_tokens", NULL};
 
 static void maze_free_config(void *p)
 {
@@ -42,6 +43,7 @@ static void maze_free_config(void *p)
     free(c->f_reference);
     free(c->f_rows);
     free(c->f_cols);
+    free(c->f_tokens);
     free(c);
 }
 
@@ -68,7 +70,7 @@ static tf_err config_fields(cJSON *job, const char *origin, tf_diag *d)
         if (!known) {
             tf_diag_set(d,
                         "%s: unknown key \"fields.%s\" (known: id, prompt, output, text, "
-                        "reference, rows, cols)",
+                        "reference, rows, cols, tokens)",
                         origin, e->string);
             return TF_ERR_SPEC;
         }
@@ -174,8 +176,9 @@ static tf_err maze_configure(cJSON *job, const char *origin, void **out, tf_diag
         c->f_reference = field_name(job, "reference");
         c->f_rows = field_name(job, "rows");
         c->f_cols = field_name(job, "cols");
+        c->f_tokens = field_name(job, "tokens");
         if (!c->f_prompt || !c->f_output || !c->f_text || !c->f_reference || !c->f_rows ||
-            !c->f_cols)
+            !c->f_cols || !c->f_tokens)
             err = TF_ERR_NOMEM;
     }
     if (err != TF_OK) {
@@ -351,6 +354,12 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const cJSON *re
     facts->first_error_step = v.ref.valid ? -1 : v.ref.first_step;
     facts->complexity = complexity;
     facts->optimal_plan_len = v.optimal_plan_len;
+    /* Tokens: the record's count when it is a non-negative integer. */
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(rec, c->f_tokens);
+    facts->tokens = -1;
+    if (cJSON_IsNumber(tok) && tok->valuedouble >= 0 && tok->valuedouble <= 4294967294.0 &&
+        tok->valuedouble == (double)(long)tok->valuedouble)
+        facts->tokens = (long)tok->valuedouble;
     return TF_OK;
 }
 

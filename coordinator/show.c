@@ -1,0 +1,207 @@
+/* show.c: "tracefarm show" (see show.h). */
+#include "tracefarm/show.h"
+
+#include "tracefarm/buf.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zstd.h>
+
+/* Largest decompressed summary read. */
+#define SUMMARY_MAX (1UL << 30)
+/* Width of the key column. */
+#define KEY_W 40
+
+static void show_usage(FILE *f)
+{
+    fprintf(f, "usage: tracefarm show OUT [--json]\n"
+               "\n"
+               "Prints the summary of a finished run: OUT is the job's output directory\n"
+               "(or its summary.json.zst). One row per group, the overall group first.\n"
+               "\n"
+               "  --json   print the summary JSON instead of the table\n"
+               "  --help   this text\n"
+               "\n"
+               "columns: n verified items; plan%%, trace%% and strict%% valid plans, traces\n"
+               "(reference verdict) and traces (strict verdict); vp-it%% valid plan with an\n"
+               "invalid trace; pearson, spearman, kendall: trace length versus complexity.\n"
+               "Definitions: docs/statistics.md.\n");
+}
+
+/* Decompress the whole file at path into out (NUL-terminated). Returns 0,
+ * 2 when the file cannot be opened, 1 when it is not a zstd stream. */
+static int read_zstd(const char *path, tf_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "tracefarm show: %s: cannot open: %s\n", path, strerror(errno));
+        return 2;
+    }
+    ZSTD_DStream *z = ZSTD_createDStream();
+    size_t incap = ZSTD_DStreamInSize(), outcap = ZSTD_DStreamOutSize();
+    char *in = malloc(incap), *ob = malloc(outcap);
+    int st = (!z || !in || !ob) ? 1 : 0;
+    size_t last = 1, n;
+    while (st == 0 && (n = fread(in, 1, incap, f)) > 0) {
+        ZSTD_inBuffer ib = {in, n, 0};
+        while (st == 0 && ib.pos < ib.size) {
+            ZSTD_outBuffer obuf = {ob, outcap, 0};
+            last = ZSTD_decompressStream(z, &obuf, &ib);
+            if (ZSTD_isError(last)) {
+                fprintf(stderr, "tracefarm show: %s: corrupt zstd data: %s\n", path,
+                        ZSTD_getErrorName(last));
+                st = 1;
+            } else if (tf_buf_append(out, ob, obuf.pos) != TF_OK) {
+                fprintf(stderr, "tracefarm show: %s: summary larger than %lu bytes\n", path,
+                        SUMMARY_MAX);
+                st = 1;
+            }
+        }
+    }
+    if (st == 0 && ferror(f)) {
+        fprintf(stderr, "tracefarm show: %s: cannot read: %s\n", path, strerror(errno));
+        st = 1;
+    }
+    if (st == 0 && (last != 0 || out->len == 0)) {
+        fprintf(stderr, "tracefarm show: %s: truncated or empty zstd data\n", path);
+        st = 1;
+    }
+    fclose(f);
+    ZSTD_freeDStream(z);
+    free(in);
+    free(ob);
+    return st;
+}
+
+/* A rate as a percentage, or "-" when null. */
+static void fmt_pct(char *buf, size_t n, const cJSON *o, const char *key)
+{
+    const cJSON *r =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, key), "rate");
+    if (cJSON_IsNumber(r))
+        snprintf(buf, n, "%.2f", 100.0 * r->valuedouble);
+    else
+        snprintf(buf, n, "-");
+}
+
+/* A correlation, or "-" when null. */
+static void fmt_corr(char *buf, size_t n, const cJSON *lvc, const char *key)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(lvc, key);
+    if (cJSON_IsNumber(r))
+        snprintf(buf, n, "%.4f", r->valuedouble);
+    else
+        snprintf(buf, n, "-");
+}
+
+/* One row: the key (cut to KEY_W with "..."), then the figures. */
+static void print_row(const char *key, const cJSON *g)
+{
+    char k[KEY_W + 1], pv[16], tv[16], ts[16], vi[16], pe[16], sp[16], ke[16];
+    size_t kl = strlen(key);
+    if (kl > KEY_W)
+        snprintf(k, sizeof k, "%.*s...", KEY_W - 3, key);
+    else
+        snprintf(k, sizeof k, "%s", key);
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(g, "verified");
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(g, "plan_x_trace");
+    const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(g, "length_vs_complexity");
+    fmt_pct(pv, sizeof pv, g, "plan_valid");
+    fmt_pct(tv, sizeof tv, g, "trace_valid");
+    fmt_pct(ts, sizeof ts, g, "trace_valid_strict");
+    fmt_pct(vi, sizeof vi, x, "valid_plan_invalid_trace");
+    fmt_corr(pe, sizeof pe, lvc, "pearson");
+    fmt_corr(sp, sizeof sp, lvc, "spearman");
+    fmt_corr(ke, sizeof ke, lvc, "kendall_tau_b");
+    printf("%-*s %9.0f %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, k,
+           cJSON_IsNumber(ver) ? ver->valuedouble : 0.0, pv, tv, ts, vi, pe, sp, ke);
+}
+
+/* The table: a title line, the header, the overall group, the groups. */
+static int print_table(const cJSON *s, const char *path)
+{
+    const cJSON *overall = cJSON_GetObjectItemCaseSensitive(s, "overall");
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(s, "groups");
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(s, "job");
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
+    if (!cJSON_IsObject(overall) || !cJSON_IsArray(groups)) {
+        fprintf(stderr, "tracefarm show: %s: not a tracefarm summary\n", path);
+        return 1;
+    }
+    char *gb = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(s, "group_by"));
+    printf("job \"%s\": %.0f items, %d group%s by %s\n",
+           cJSON_IsString(job) ? job->valuestring : "?",
+           cJSON_IsNumber(items) ? items->valuedouble : 0.0, cJSON_GetArraySize(groups),
+           cJSON_GetArraySize(groups) == 1 ? "" : "s", gb ? gb : "[]");
+    free(gb);
+    printf("%-*s %9s %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, "group", "n", "plan%", "trace%",
+           "strict%", "vp-it%", "pearson", "spearman", "kendall");
+    print_row("(overall)", overall);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, groups)
+    {
+        char *key = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(g, "key"));
+        print_row(key ? key : "?", g);
+        free(key);
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "groups_overflow")))
+        printf("(more distinct groups than stats.max_groups: groups were not kept)\n");
+    return 0;
+}
+
+int tf_show_main(int argc, char **argv)
+{
+    const char *out = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            show_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "tracefarm show: unknown option \"%s\"\n", argv[i]);
+            show_usage(stderr);
+            return 2;
+        } else if (!out) {
+            out = argv[i];
+        } else {
+            fprintf(stderr, "tracefarm show: more than one OUT (\"%s\")\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!out) {
+        fprintf(stderr, "tracefarm show: missing OUT (a job's output directory)\n");
+        show_usage(stderr);
+        return 2;
+    }
+    struct stat sb;
+    size_t n = strlen(out) + 32;
+    char *path = malloc(n);
+    if (!path)
+        return 1;
+    if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
+        snprintf(path, n, "%s", out);
+    else
+        snprintf(path, n, "%s/summary.json.zst", out);
+    tf_buf b;
+    tf_buf_init(&b, SUMMARY_MAX);
+    int st = read_zstd(path, &b);
+    cJSON *s = st == 0 ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+    if (st == 0 && !s) {
+        fprintf(stderr, "tracefarm show: %s: corrupt summary (not JSON)\n", path);
+        st = 1;
+    }
+    if (st == 0 && json)
+        fwrite(b.data, 1, b.len, stdout);
+    else if (st == 0)
+        st = print_table(s, path);
+    cJSON_Delete(s);
+    tf_buf_free(&b);
+    free(path);
+    return st;
+}
