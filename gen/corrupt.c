@@ -8,6 +8,7 @@
  */
 #include "tracefarm/buf.h"
 #include "tracefarm/gen.h"
+#include "tracefarm/rng.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -17,7 +18,6 @@
 
 #define TEXT_LIMIT ((size_t)1 << 30)         /* one trace text */
 #define MASK53 ((UINT64_C(1) << 53) - 1)     /* seeds stay exact as JSON numbers */
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)  /* splitmix64 increment */
 #define SALT_SWAP UINT64_C(0x73776170706564) /* "swapped" */
 #define SWAP_TRIES 64
 
@@ -26,36 +26,7 @@
 /* The splitmix64 finaliser (a bijection of 64-bit words). */
 uint64_t tf_gen_mix64(uint64_t z)
 {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t mix64(uint64_t z)
-{
-    return tf_gen_mix64(z);
-}
-
-/* A splitmix64 stream: enough for the few choices a corruption makes. */
-typedef struct sm {
-    uint64_t x;
-} sm;
-
-static uint64_t sm_next(sm *s)
-{
-    s->x += GOLDEN;
-    return mix64(s->x);
-}
-
-/* Uniform in [0, n), n >= 1, without modulo bias. */
-static uint64_t sm_below(sm *s, uint64_t n)
-{
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do {
-        x = sm_next(s);
-    } while (x >= lim);
-    return x % n;
+    return tf_mix64(z);
 }
 
 /* ----- traces as data ----------------------------------------------------- */
@@ -212,7 +183,7 @@ typedef struct corr_ctx {
     double coverage;
     uint64_t rseed;
     int rows, cols; /* swapped: size of the other mazes */
-    sm *r;
+    tf_rng *r;
     tf_diag *diag;
 } corr_ctx;
 
@@ -250,7 +221,7 @@ static bool pick_far_cell(const corr_ctx *c, int ax, int ay, bool want_open,
             count += far_ok(c, x, y, ax, ay, want_open, closed);
     if (count == 0)
         return false;
-    long k = (long)sm_below(c->r, (uint64_t)count);
+    long k = (long)tf_rng_below(c->r, (uint64_t)count);
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < cols; x++)
             if (far_ok(c, x, y, ax, ay, want_open, closed) && k-- == 0) {
@@ -281,12 +252,12 @@ static tf_err corrupt_gh(const corr_ctx *c, trace *t, bool is_g)
         tf_diag_set(c->diag, "%s: the trace has no create to alter", is_g ? "g" : "h");
         return TF_ERR_PARSE;
     }
-    long k = (long)sm_below(c->r, (uint64_t)cand);
+    long k = (long)tf_rng_below(c->r, (uint64_t)cand);
     for (long i = 0; i < t->n; i++) {
         if (t->ops[i].close || is_start_create(c, i) || k-- != 0)
             continue;
         long *v = is_g ? &t->ops[i].g : &t->ops[i].h;
-        long delta = sm_below(c->r, 2) ? 1 : -1;
+        long delta = tf_rng_below(c->r, 2) ? 1 : -1;
         if (*v + delta < 0)
             delta = 1;
         *v += delta;
@@ -313,7 +284,7 @@ static tf_err corrupt_coord(const corr_ctx *c, trace *t)
         tf_diag_set(c->diag, "coord: the trace has no create after a close");
         return TF_ERR_PARSE;
     }
-    long k = (long)sm_below(c->r, (uint64_t)cand), j = -1, exp = -1;
+    long k = (long)tf_rng_below(c->r, (uint64_t)cand), j = -1, exp = -1;
     seen_close = false;
     for (long i = 0; i < t->n && j < 0; i++) {
         if (t->ops[i].close) {
@@ -400,7 +371,7 @@ static tf_err corrupt_drop(const corr_ctx *c, trace *t)
     if (cand[set] == 0) {
         remove_op(t, t->n - 1); /* the last operation is the goal's close */
     } else {
-        long k = (long)sm_below(c->r, (uint64_t)cand[set]);
+        long k = (long)tf_rng_below(c->r, (uint64_t)cand[set]);
         for (long i = 0; i < t->n; i++) {
             long ci = cell_index(c->m, t->ops[i].x, t->ops[i].y);
             if (t->ops[i].close || cnt[ci] != 1 || !later[ci] ||
@@ -442,7 +413,7 @@ static tf_err corrupt_duplicate(const corr_ctx *c, trace *t)
         tf_diag_set(c->diag, "duplicate: no closed node with a single create");
         e = TF_ERR_PARSE;
     } else {
-        long k = (long)sm_below(c->r, (uint64_t)cand[set]);
+        long k = (long)tf_rng_below(c->r, (uint64_t)cand[set]);
         for (long i = 0; i < t->n; i++) {
             const op *o = &t->ops[i];
             if (!o->close || cnt[cell_index(c->m, o->x, o->y)] != 1 ||
@@ -470,7 +441,7 @@ static tf_err corrupt_truncate(const corr_ctx *c, trace *t)
         tf_diag_set(c->diag, "truncate: the trace is too short to cut");
         return TF_ERR_PARSE;
     }
-    t->n = 1 + (long)sm_below(c->r, (uint64_t)gi);
+    t->n = 1 + (long)tf_rng_below(c->r, (uint64_t)gi);
     return TF_OK;
 }
 
@@ -484,7 +455,7 @@ static tf_err corrupt_wrong_plan(const corr_ctx *c, trace *t)
         tf_diag_set(c->diag, "wrong_plan: the plan has fewer than 2 cells");
         return TF_ERR_PARSE;
     }
-    long i = t->np >= 3 ? 1 + (long)sm_below(c->r, (uint64_t)(t->np - 2)) : t->np - 1;
+    long i = t->np >= 3 ? 1 + (long)tf_rng_below(c->r, (uint64_t)(t->np - 2)) : t->np - 1;
     cell prev = t->plan[i - 1], to;
     if (!pick_far_cell(c, prev.x, prev.y, false, NULL, &to)) {
         tf_diag_set(c->diag, "wrong_plan: no in-grid cell off the neighbourhood of %d %d", prev.x,
@@ -519,7 +490,7 @@ static tf_err corrupt_swapped(const corr_ctx *c, trace *t)
     bool have = false;
     tf_err e = TF_OK;
     for (int k = 0; k < SWAP_TRIES && e == TF_OK; k++) {
-        uint64_t os = mix64((c->rseed ^ SALT_SWAP) + (uint64_t)(k + 1) * GOLDEN) & MASK53;
+        uint64_t os = tf_mix64((c->rseed ^ SALT_SWAP) + (uint64_t)(k + 1) * TF_RNG_GOLDEN) & MASK53;
         tf_maze *o = NULL;
         if (tf_gen_maze(c->kind, c->rows, c->cols, c->coverage, os, &o, NULL) != TF_OK)
             continue;
@@ -613,7 +584,7 @@ tf_err tf_gen_corrupt(const tf_maze *m, tf_maze_dialect d, tf_gen_corruption c,
         tf_diag_set(diag, "no such corruption %d", (int)c);
         return TF_ERR_USAGE;
     }
-    sm r = {o->stream};
+    tf_rng r = {o->stream};
     corr_ctx ctx = {m,
                     d,
                     o->kind,

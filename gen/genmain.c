@@ -9,6 +9,7 @@
  */
 #include "tracefarm/buf.h"
 #include "tracefarm/gen.h"
+#include "tracefarm/rng.h"
 
 #include <cjson/cJSON.h>
 #include <zstd.h>
@@ -25,39 +26,16 @@
 #define FRAME_SOFT ((size_t)256 << 20)          /* flush a zstd frame early past this */
 #define FRAME_LIMIT ((size_t)3 << 30)           /* hard cap of one frame's input */
 #define MASK53 ((UINT64_C(1) << 53) - 1)        /* seeds stay exact as JSON numbers */
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)     /* splitmix64 increment */
 #define SALT_CORRUPT UINT64_C(0x636f7272757074) /* "corrupt" */
 
 /* ----- randomness --------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t z)
-{
-    return tf_gen_mix64(z);
-}
-
-/* Seed of record i: mix64(mix64(seed) + (i + 1) * GOLDEN), low 53 bits.
+/* Seed of record i: tf_mix64(tf_mix64(seed) + (i + 1) * TF_RNG_GOLDEN), low 53 bits.
  * Distinct i give distinct mixer inputs, the outer mix decorrelates
  * neighbouring records, and 53 bits keep the value exact in JSON. */
 static uint64_t record_seed(uint64_t seed, long i)
 {
-    return mix64(mix64(seed) + (uint64_t)(i + 1) * GOLDEN) & MASK53;
-}
-
-/* A splitmix64 stream: its first draw decides the corruption rate; the
- * rest of it is handed to tf_gen_corrupt. */
-typedef struct sm {
-    uint64_t x;
-} sm;
-
-static uint64_t sm_next(sm *s)
-{
-    s->x += GOLDEN;
-    return mix64(s->x);
-}
-
-static double sm_unit(sm *s)
-{
-    return (double)(sm_next(s) >> 11) * (1.0 / 9007199254740992.0);
+    return tf_mix64(tf_mix64(seed) + (uint64_t)(i + 1) * TF_RNG_GOLDEN) & MASK53;
 }
 
 /* The reference A* text (default variant, dialect d) of a maze. */
@@ -112,13 +90,13 @@ static tf_err build_record(const gen_opts *g, long i, char **line, tf_diag *d)
     cJSON *o = NULL;
     long ops = 0;
 
-    sm r = {mix64(rs ^ SALT_CORRUPT)};
+    tf_rng r = {tf_mix64(rs ^ SALT_CORRUPT)};
     tf_gen_corruption k = TF_CORRUPT_NONE;
     if (g->corruption != TF_CORRUPT_NONE) {
         tf_gen_corruption want = g->corruption == GEN_MIX
                                      ? (tf_gen_corruption)(i % TF_CORRUPT_COUNT)
                                      : (tf_gen_corruption)g->corruption;
-        if (sm_unit(&r) < g->rate)
+        if (tf_rng_unit(&r) < g->rate)
             k = want;
     }
 

@@ -11,6 +11,7 @@
  * (kind, rows, cols, coverage, seed).
  */
 #include "tracefarm/gen.h"
+#include "tracefarm/rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,14 +23,6 @@ typedef struct rng {
     uint64_t s[4];
 } rng;
 
-/* The splitmix64 finaliser: a bijective 64-bit mix. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Seed xoshiro256** from the splitmix64 sequence of seed, as its authors
  * recommend; the state can never be all zero since mix64 is a bijection of
  * four distinct inputs. */
@@ -37,7 +30,7 @@ static void rng_seed(rng *r, uint64_t seed)
 {
     for (int k = 0; k < 4; k++) {
         seed += 0x9e3779b97f4a7c15ULL;
-        r->s[k] = mix64(seed);
+        r->s[k] = tf_mix64(seed);
     }
 }
 

@@ -8,6 +8,7 @@
  * themselves are the generator's (tf_gen_corrupt), so their detectability
  * is the one docs/gen.md argues for.
  */
+#include "tracefarm/rng.h"
 #include "tracefarm/serve.h"
 
 #include <errno.h>
@@ -15,41 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
 #define SALT_MODEL UINT64_C(0x6d6f64656c) /* "model" */
 #define SALT_SWAP UINT64_C(0x73776170)    /* "swap" */
 #define SALT_NOISE UINT64_C(0x6e6f697365) /* "noise" */
 #define SALT_STEP UINT64_C(0x73746570)    /* "step" */
 #define SALT_PLAN UINT64_C(0x706c616e)    /* "plan" */
 #define MASK53 ((UINT64_C(1) << 53) - 1)
-
-/* A splitmix64 stream over the sample seed. */
-typedef struct sm {
-    uint64_t x;
-} sm;
-
-static uint64_t sm_next(sm *s)
-{
-    s->x += GOLDEN;
-    return tf_gen_mix64(s->x);
-}
-
-/* Uniform in [0, n), n >= 1 (the bias of a plain modulo is below 2^-58
- * for the small n used here, but rejection costs nothing). */
-static uint64_t sm_below(sm *s, uint64_t n)
-{
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do {
-        x = sm_next(s);
-    } while (x >= lim);
-    return x % n;
-}
-
-static double sm_unit(sm *s)
-{
-    return (double)(sm_next(s) >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* Mode names, indexed by tf_serve_mode. */
 static const char *const mode_names[TF_SERVE_MODE_COUNT] = {
@@ -211,20 +183,20 @@ static tf_err apply(const tf_maze *m, tf_maze_dialect d, tf_gen_corruption c,
 /* Swap the trace for that of another maze: of the same size (swap) or of a
  * random size (length noise), of a generator kind drawn from the stream;
  * a kind that cannot make the size gives way to the next one. */
-static tf_err swap_trace(const tf_maze *m, tf_maze_dialect d, sm *r, bool noisy, uint64_t seed,
+static tf_err swap_trace(const tf_maze *m, tf_maze_dialect d, tf_rng *r, bool noisy, uint64_t seed,
                          tf_buf *cur)
 {
     int rows = tf_maze_rows(m), cols = tf_maze_cols(m);
-    int k0 = (int)sm_below(r, TF_GEN_KIND_COUNT);
+    int k0 = (int)tf_rng_below(r, TF_GEN_KIND_COUNT);
     int orows = 0, ocols = 0;
-    uint64_t stream = sm_next(r);
+    uint64_t stream = tf_rng_next(r);
     if (noisy) {
         /* a side uniform in [2, 2 * side], clamped to the caps */
         long hr = 2L * rows, hc = 2L * cols;
         hr = hr > TF_MAZE_MAX_SIDE ? TF_MAZE_MAX_SIDE : (hr < 2 ? 2 : hr);
         hc = hc > TF_MAZE_MAX_SIDE ? TF_MAZE_MAX_SIDE : (hc < 2 ? 2 : hc);
-        orows = 2 + (int)sm_below(r, (uint64_t)(hr - 1));
-        ocols = 2 + (int)sm_below(r, (uint64_t)(hc - 1));
+        orows = 2 + (int)tf_rng_below(r, (uint64_t)(hr - 1));
+        ocols = 2 + (int)tf_rng_below(r, (uint64_t)(hc - 1));
         while ((long)orows * ocols > TF_MAZE_MAX_CELLS)
             orows /= 2;
     }
@@ -245,13 +217,13 @@ static tf_err swap_trace(const tf_maze *m, tf_maze_dialect d, sm *r, bool noisy,
  * drawn from the stream; when the output has no place for it (tiny
  * grids), the next one in that order is tried. *used gets the one
  * applied; TF_ERR_PARSE if none fits. */
-static tf_err alter_step(const tf_maze *m, tf_maze_dialect d, sm *r, tf_buf *cur,
+static tf_err alter_step(const tf_maze *m, tf_maze_dialect d, tf_rng *r, tf_buf *cur,
                          tf_gen_corruption *used)
 {
     static const tf_gen_corruption kinds[5] = {TF_CORRUPT_G, TF_CORRUPT_H, TF_CORRUPT_COORD,
                                                TF_CORRUPT_DROP, TF_CORRUPT_DUPLICATE};
-    int k0 = (int)sm_below(r, 5);
-    tf_gen_corrupt_opts co = {TF_GEN_WILSON, 0.5, 0, 0, 0, sm_next(r)};
+    int k0 = (int)tf_rng_below(r, 5);
+    tf_gen_corrupt_opts co = {TF_GEN_WILSON, 0.5, 0, 0, 0, tf_rng_next(r)};
     tf_err e = TF_ERR_PARSE;
     for (int i = 0; i < 5 && e == TF_ERR_PARSE; i++) {
         *used = kinds[(k0 + i) % 5];
@@ -302,15 +274,16 @@ tf_err tf_serve_model_answer(const tf_serve_model_opts *o, const char *prompt, s
     if (e != TF_OK)
         return e;
 
-    sm r = {tf_gen_mix64(seed ^ SALT_MODEL)};
+    tf_rng r = {tf_gen_mix64(seed ^ SALT_MODEL)};
     tf_astar_opts v;
-    permutation((unsigned)sm_below(&r, 24), v.order);
-    v.tie = (tf_astar_tie)sm_below(&r, 4);
-    v.create_always = sm_below(&r, 2) != 0;
+    permutation((unsigned)tf_rng_below(&r, 24), v.order);
+    v.tie = (tf_astar_tie)tf_rng_below(&r, 4);
+    v.create_always = tf_rng_below(&r, 2) != 0;
     info->variant = v;
-    double u_swap = sm_unit(&r), u_noise = sm_unit(&r), u_step = sm_unit(&r), u_plan = sm_unit(&r);
-    sm r_swap = {sm_next(&r)}, r_noise = {sm_next(&r)}, r_step = {sm_next(&r)},
-       r_plan = {sm_next(&r)};
+    double u_swap = tf_rng_unit(&r), u_noise = tf_rng_unit(&r), u_step = tf_rng_unit(&r),
+           u_plan = tf_rng_unit(&r);
+    tf_rng r_swap = {tf_rng_next(&r)}, r_noise = {tf_rng_next(&r)}, r_step = {tf_rng_next(&r)},
+           r_plan = {tf_rng_next(&r)};
 
     tf_buf cur;
     tf_buf_init(&cur, out->limit);
@@ -351,7 +324,7 @@ tf_err tf_serve_model_answer(const tf_serve_model_opts *o, const char *prompt, s
     if (e == TF_ERR_PARSE) /* no place for the flaw: the output stays correct */
         e = TF_OK;
     if (e == TF_OK && u_plan < o->wrong_plan_rate) {
-        tf_gen_corrupt_opts co = {TF_GEN_WILSON, 0.5, 0, 0, 0, sm_next(&r_plan)};
+        tf_gen_corrupt_opts co = {TF_GEN_WILSON, 0.5, 0, 0, 0, tf_rng_next(&r_plan)};
         e = apply(m, d, TF_CORRUPT_WRONG_PLAN, &co, &cur);
         if (e == TF_OK)
             info->wrong_plan = true;
