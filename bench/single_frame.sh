@@ -24,7 +24,7 @@ for _ in $(seq "$reps"); do zstd -q -1 -c unit.jsonl; done > multi.jsonl.zst
 ls -l single.jsonl.zst multi.jsonl.zst
 run() { # NAME FILE
     cat > "$1.json" <<JSON
-{"name": "$1", "domain": "maze", "corpus": ["$2"], "output": "out-$1", "maze": {"rows": 20, "cols": 20}, "shard_items": 20000}
+{"name": "bench", "domain": "maze", "corpus": ["$2"], "output": "out-$1", "maze": {"rows": 20, "cols": 20}, "shard_items": 20000}
 JSON
     /usr/bin/time -f "%e %M" -o "$1.time" mpirun -n 2 "$TF" run "$1.json" --quiet
     read -r secs kb < "$1.time"
@@ -32,9 +32,14 @@ JSON
 }
 run multi multi.jsonl.zst
 run single single.jsonl.zst
-cmp <(zstd -dc out-multi/summary.json.zst | sed 's/multi.jsonl.zst/X/') \
-    <(zstd -dc out-single/summary.json.zst | sed 's/single.jsonl.zst/X/') &&
+# same records, so the same summary but for the file name
+if cmp <(zstd -dc out-multi/summary.json.zst | sed 's/multi.jsonl.zst/X/') \
+    <(zstd -dc out-single/summary.json.zst | sed 's/single.jsonl.zst/X/'); then
     echo "bench: summaries agree"
+else
+    echo "bench: summaries DIFFER" >&2
+    exit 1
+fi
 read -r ms mk < multi.time
 read -r ss sk < single.time
 python3 -c "print('bench: single/multi time ratio %.2f, RSS ratio %.2f' % ($ss/$ms, $sk/$mk))"
