@@ -401,6 +401,21 @@ static pent *ptab_sorted(const ptab *t, size_t *k)
 
 /* ----- groups ----------------------------------------------------------- */
 
+/* Endpoint accounting of a group (source "endpoint"), in grp.ep. */
+enum {
+    EP_SAMPLES,    /* samples requested */
+    EP_FAILED,     /* of which failed after every attempt */
+    EP_TRUNCATED,  /* responses cut by max_tokens */
+    EP_NO_USAGE,   /* responses without usage.prompt/completion_tokens */
+    EP_PROMPT,     /* sum of usage.prompt_tokens */
+    EP_COMPLETION, /* sum of usage.completion_tokens */
+    EP_REASONING,  /* sum of usage.completion_tokens_details.reasoning_tokens */
+    EP_N
+};
+static const char *const ep_names[EP_N] = {
+    "samples",       "fetch_failures",    "truncated",       "responses_without_usage",
+    "prompt_tokens", "completion_tokens", "reasoning_tokens"};
+
 /* Everything known of one group (the overall group has key NULL). */
 typedef struct grp {
     char *key;                   /* group_by values as JSON text; owned */
@@ -425,6 +440,7 @@ typedef struct grp {
     int nerrpos;                 /* how many */
     uint64_t errpos_n;           /* items with a first error step */
     uint64_t errpos_empty;       /* ... whose trace is empty */
+    uint64_t ep[EP_N];           /* endpoint samples: counts and usage sums (EP_*) */
 } grp;
 
 struct tf_stats {
@@ -525,6 +541,8 @@ static tf_err grp_merge(grp *into, const grp *from, uint64_t cap)
         into->errpos[i] += from->errpos[i];
     into->errpos_n += from->errpos_n;
     into->errpos_empty += from->errpos_empty;
+    for (int i = 0; i < EP_N; i++)
+        into->ep[i] += from->ep[i];
     tf_err e = ptab_merge(&into->pairs, &from->pairs, cap);
     if (e == TF_OK)
         e = ptab_merge(&into->toks, &from->toks, cap);
@@ -657,6 +675,37 @@ tf_err tf_stats_add_error_keyed(tf_stats *s, const char *key, const char *kind)
 tf_err tf_stats_add_error(tf_stats *s, const char *kind)
 {
     return tf_stats_add_error_keyed(s, NULL, kind);
+}
+
+/* Add one endpoint sample's outcome and usage to g. */
+static void grp_add_sample(grp *g, const tf_sample_usage *u)
+{
+    g->ep[EP_SAMPLES]++;
+    if (u->failed) {
+        g->ep[EP_FAILED]++;
+        return;
+    }
+    g->ep[EP_TRUNCATED] += u->truncated;
+    if (u->prompt_tokens < 0 || u->completion_tokens < 0)
+        g->ep[EP_NO_USAGE]++;
+    if (u->prompt_tokens > 0)
+        g->ep[EP_PROMPT] += (uint64_t)u->prompt_tokens;
+    if (u->completion_tokens > 0)
+        g->ep[EP_COMPLETION] += (uint64_t)u->completion_tokens;
+    if (u->reasoning_tokens > 0)
+        g->ep[EP_REASONING] += (uint64_t)u->reasoning_tokens;
+}
+
+tf_err tf_stats_add_sample_keyed(tf_stats *s, const char *key, const tf_sample_usage *u)
+{
+    grp_add_sample(&s->all, u);
+    tf_err e = TF_OK;
+    if (key) {
+        grp *g = group_of(s, key, &e);
+        if (g)
+            grp_add_sample(g, u);
+    }
+    return e;
 }
 
 tf_err tf_stats_merge(tf_stats *into, const tf_stats *from)
@@ -938,6 +987,10 @@ static cJSON *grp_state_json(const grp *g)
              cJSON_AddItemToObject(o, "tokens", ptab_json(&g->toks, 0)) &&
              cJSON_AddItemToObject(o, "errpos", ep) && add_u64(o, "errpos_n", g->errpos_n) &&
              add_u64(o, "errpos_empty", g->errpos_empty);
+    cJSON *epj = ok ? cJSON_AddObjectToObject(o, "endpoint") : NULL;
+    ok = ok && epj;
+    for (int i = 0; ok && i < EP_N; i++)
+        ok = add_u64(epj, ep_names[i], g->ep[i]);
     if (!ok) {
         if (o && !cJSON_GetObjectItemCaseSensitive(o, "errpos"))
             cJSON_Delete(ep);
@@ -972,6 +1025,10 @@ static int grp_from_state(const cJSON *j, grp *g)
              g->len.n == g->verified;
     for (int i = 0; ok && i < g->nerrpos; i++)
         ok = u64_from(cJSON_GetArrayItem(ep, i), &g->errpos[i]);
+    /* "endpoint" is absent from states of older parts: zeros */
+    const cJSON *epj = cJSON_GetObjectItemCaseSensitive(j, "endpoint");
+    for (int i = 0; ok && epj && i < EP_N; i++)
+        ok = get_u64(epj, ep_names[i], &g->ep[i]);
     return ok;
 }
 
@@ -1405,6 +1462,31 @@ static cJSON *errpos_json(const grp *g)
     return o;
 }
 
+/* The endpoint figures of a group: counts, usage sums and, with prices,
+ * the cost (docs/statistics.md). */
+static cJSON *endpoint_json(const grp *g, const tf_stats_config *cfg)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL;
+    for (int i = 0; ok && i < EP_N; i++)
+        ok = add_u64(o, ep_names[i], g->ep[i]);
+    if (ok && cfg->has_prices) {
+        double p = (double)g->ep[EP_PROMPT] / 1e6 * cfg->price_prompt;
+        double c = (double)g->ep[EP_COMPLETION] / 1e6 * cfg->price_completion;
+        cJSON *cost = cJSON_AddObjectToObject(o, "cost");
+        ok = cost && cJSON_AddNumberToObject(cost, "prompt", no_neg_zero(p)) &&
+             cJSON_AddNumberToObject(cost, "completion", no_neg_zero(c)) &&
+             cJSON_AddNumberToObject(cost, "total", no_neg_zero(p + c));
+    } else if (ok) {
+        ok = cJSON_AddNullToObject(o, "cost") != NULL;
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* The summary of one group. */
 static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg)
 {
@@ -1482,6 +1564,8 @@ static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg)
          cJSON_AddItemToObject(o, "strict_first_error", hist_json(&g->strict_first_error)) &&
          cJSON_AddItemToObject(o, "first_error_position", errpos_json(g)) &&
          cJSON_AddItemToObject(o, "item_error_kinds", hist_json(&g->errors));
+    if (ok && cfg->endpoint)
+        ok = cJSON_AddItemToObject(o, "endpoint", endpoint_json(g, cfg));
     cJSON *t = ok ? cJSON_AddObjectToObject(o, "tables") : NULL;
     ok = t && add_u64(t, "pairs", g->pairs.n) &&
          cJSON_AddBoolToObject(t, "pairs_overflow", g->pairs.overflow) &&

@@ -17,7 +17,7 @@ static void usage(FILE *f)
                "MPI ranks, with outputs that are identical however it was run.\n"
                "\n"
                "commands:\n"
-               "  run JOB.json [--quiet]   run a job (under mpirun, or alone as one process)\n"
+               "  run JOB.json [options]  run a job (under mpirun, or alone as one process)\n"
                "  gen maze [options]       generate a maze corpus (tracefarm gen maze --help)\n"
                "  serve [options]          a synthetic OpenAI-compatible maze model on loopback,\n"
                "                           for tests and demos (tracefarm serve --help)\n"
@@ -30,20 +30,36 @@ static void usage(FILE *f)
                "  mpirun -n 4 tracefarm run jobs/maze-offline.json\n"
                "\n"
                "exit status: 0 all items verified; 3 done, some items are errors;\n"
-               "2 bad usage or job spec (nothing done); 1 fatal error.\n"
+               "2 bad usage, job spec or output directory (nothing done); 1 fatal error;\n"
+               "75 stopped by SIGTERM/SIGUSR1, run again to resume.\n"
                "Job spec keys: docs/job.md; outputs: docs/outputs.md.\n");
 }
 
 static void run_usage(FILE *f)
 {
-    fprintf(f, "usage: tracefarm run JOB.json [--quiet]\n"
+    fprintf(f, "usage: tracefarm run JOB.json [--quiet] [--force]\n"
                "\n"
                "Runs the job described by JOB.json (docs/job.md). Under mpirun, rank 0\n"
                "coordinates and the other ranks verify shards; alone, one process does all.\n"
                "Writes OUTPUT/summary.json.zst, OUTPUT/items.jsonl.zst and OUTPUT/run.json.\n"
                "\n"
+               "Finished shards are journaled in OUTPUT/.tracefarm-journal: running the same\n"
+               "job again after a kill or a stop resumes where it stopped (docs/resume.md).\n"
+               "SIGTERM or SIGUSR1 stops the job at the next shard boundary (exit 75).\n"
+               "\n"
                "  --quiet   print no summary\n"
-               "  --help    this text\n");
+               "  --force   start over in an output directory that belongs to another job\n"
+               "            spec, or whose corpus changed since the job started\n"
+               "  --help    this text\n"
+               "\n"
+               "exit status:\n"
+               "   0  finished; every item verified\n"
+               "   3  finished; some items are error items\n"
+               "   2  bad usage, bad job spec, or the output directory belongs to another\n"
+               "      job or its corpus changed (without --force); nothing was done\n"
+               "   1  fatal: the job could not finish (run again to resume)\n"
+               "  75  stopped by SIGTERM/SIGUSR1 at a shard boundary; run again to resume\n"
+               "      (a batch script requeues on it: jobs/slurm/maze.sbatch)\n");
 }
 
 /* Parse "run" options; returns -1 to continue, else an exit status. */
@@ -56,6 +72,8 @@ static int parse_run(int argc, char **argv, tf_run_opts *o)
             return TF_EXIT_OK;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             o->quiet = 1;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            o->force = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "tracefarm run: unknown option \"%s\"\n", argv[i]);
             run_usage(stderr);

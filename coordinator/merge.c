@@ -6,6 +6,7 @@
  * merged in the same order. Nothing about ranks, hosts or time goes here.
  */
 #include "tracefarm/farm.h"
+#include "tracefarm/journal.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"
 
@@ -192,6 +193,7 @@ static tf_err read_meta(const char *partdir, uint64_t id, uint64_t *lines, uint6
     return err;
 }
 
+/* "dir/name", malloc'ed. */
 static char *join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -201,8 +203,19 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir, tf_stats **total,
-                      tf_diag *d)
+/* Directory of an attempt's parts (farm.h). */
+char *tf_part_dir(const char *partdir, uint32_t attempt)
+{
+    if (attempt == 0)
+        return strdup(partdir);
+    char name[32];
+    snprintf(name, sizeof name, "attempt-%" PRIu32, attempt);
+    return join(partdir, name);
+}
+
+/* Merge every shard's part in plan order (farm.h). */
+tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir,
+                      const uint32_t *attempts, tf_stats **total, tf_diag *d)
 {
     *total = tf_stats_create_with(&job->stats);
     char *out_path = join(job->output, "items.jsonl.zst");
@@ -221,7 +234,8 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
         const tf_shard *s = tf_plan_get(plan, k);
         uint64_t lines = 0, records = 0;
         tf_stats *st = NULL;
-        err = read_meta(partdir, k, &lines, &records, &st, d);
+        char *dir = tf_part_dir(partdir, attempts ? attempts[k] : 0);
+        err = dir ? read_meta(dir, k, &lines, &records, &st, d) : TF_ERR_NOMEM;
         if (err == TF_OK && tf_stats_merge(*total, st) != TF_OK) {
             tf_diag_set(d, "shard %zu: cannot merge its statistics", k);
             err = TF_ERR_PARSE;
@@ -234,7 +248,8 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
             if (!file_js)
                 err = TF_ERR_NOMEM;
         }
-        char *items = err == TF_OK ? tf_part_path(partdir, k, "items") : NULL;
+        char *items = err == TF_OK ? tf_part_path(dir, k, "items") : NULL;
+        free(dir);
         if (err == TF_OK && !items)
             err = TF_ERR_NOMEM;
         if (err == TF_OK)
@@ -242,6 +257,8 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
                              records, d);
         free(items);
         line_base[s->file] += lines;
+        if (err == TF_OK)
+            tf_test_kill("merge", k + 1);
     }
     tf_err e2 = tf_zwriter_close(w, err == TF_OK, d);
     if (err == TF_OK)
@@ -256,6 +273,7 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
     return err;
 }
 
+/* The summary of the merged statistics, compressed, atomically (farm.h). */
 tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d)
 {
     cJSON *s = cJSON_CreateObject();

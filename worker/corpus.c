@@ -88,11 +88,13 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 }
 
 /* Open path for reading and get its size, so that planning, sampling and
- * reading report a missing or unreadable file the same way. On failure the
- * diag names the path and the system's reason; nothing is left open. */
+ * reading report a missing or unreadable file the same way. Only regular
+ * files are read: O_NONBLOCK keeps a FIFO from blocking the open (it has no
+ * effect on regular files), and a FIFO or device is refused. On failure the
+ * diag names the path and the reason; nothing is left open. */
 static tf_err open_sized(const char *path, int *fd_out, uint64_t *size_out, tf_diag *d)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         tf_diag_set(d, "%s: %s", path, strerror(errno));
         return TF_ERR_IO;
@@ -105,6 +107,11 @@ static tf_err open_sized(const char *path, int *fd_out, uint64_t *size_out, tf_d
     }
     if (S_ISDIR(st.st_mode)) {
         tf_diag_set(d, "%s: %s", path, strerror(EISDIR));
+        close(fd);
+        return TF_ERR_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        tf_diag_set(d, "%s: not a regular file", path);
         close(fd);
         return TF_ERR_IO;
     }
@@ -417,6 +424,7 @@ typedef struct src {
     uint64_t frame_start; /* compressed offset of the frame being decoded */
     bool frame_open;      /* a frame has begun and not been completed */
     bool err_frame_owned; /* the last TF_ERR_ZSTD hit a frame before end */
+    bool dctx_used;       /* dctx has begun a frame: replace it before the next */
     size_t feed;          /* input to give the decoder next (one unit) */
 } src;
 
@@ -549,6 +557,26 @@ static tf_err src_fill(src *s, size_t n, tf_diag *d)
     return TF_OK;
 }
 
+/* A fresh decoder for the next frame. zstd keeps its internal buffers
+ * across frames (sized by earlier, larger windows), and how a corrupt block
+ * fails (or whether it fails) can depend on their size: so that a frame
+ * decodes the same whatever was decoded before it in the same shard, every
+ * frame gets a new decoder. TF_ERR_NOMEM (diag) keeps the old one. */
+static tf_err src_new_dctx(src *s, tf_diag *d)
+{
+    ZSTD_DCtx *c = ZSTD_createDCtx();
+    if (!c ||
+        ZSTD_isError(ZSTD_DCtx_setParameter(c, ZSTD_d_windowLogMax, TF_CORPUS_WINDOW_LOG_MAX))) {
+        ZSTD_freeDCtx(c);
+        tf_diag_set(d, "%s: out of memory for a zstd decoder", s->path);
+        return TF_ERR_NOMEM;
+    }
+    ZSTD_freeDCtx(s->dctx);
+    s->dctx = c;
+    s->dctx_used = false;
+    return TF_OK;
+}
+
 /* The next chunk of uncompressed bytes (zstd: possibly empty, at the end of
  * a frame that produced nothing more). TF_ERR_EOF at the end of the data;
  * TF_ERR_ZSTD when a frame is corrupt ("corrupt zstd data at byte N (frame
@@ -589,6 +617,9 @@ static tf_err src_next(src *s, const unsigned char **p, size_t *n, bool *owned, 
         bool dry = avail == 0 && s->in_eof;
         if (dry && !s->frame_open)
             return TF_ERR_EOF;
+        if (!s->frame_open && s->dctx_used && (e = src_new_dctx(s, d)) != TF_OK)
+            return e;
+        s->dctx_used = true;
         ZSTD_inBuffer ib = {s->in, s->in_off + (avail < want ? avail : want), s->in_off};
         ZSTD_outBuffer ob = {s->out, TF_CORPUS_OUT_BUF, 0};
         uint64_t fs = s->frame_start;
@@ -676,8 +707,11 @@ static void src_fini(src *s)
 /* Mean line length from the head of a file, for turning "items per shard"
  * into bytes. Lines are counted by their '\n'; when the sample ends inside a
  * line, only the bytes through the last '\n' count (a sample with no '\n'
- * at all gives its own length, a lower bound). Fails with TF_ERR_IO or
- * TF_ERR_ZSTD (diag names the file) rather than guess from damaged data. */
+ * at all gives its own length, a lower bound). Damaged zstd data ends the
+ * sample like its size limit does: the estimate comes from the bytes before
+ * the damage (0 when there are none), because a damaged first file must not
+ * stop a job whose readers report the damage as items. Fails only with
+ * TF_ERR_IO (diag names the file) or TF_ERR_NOMEM. */
 tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out, tf_diag *d)
 {
     *out = 0;
@@ -699,14 +733,22 @@ tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double
         const unsigned char *p;
         size_t n;
         bool owned;
-        e = src_next(&s, &p, &n, &owned, d);
+        tf_diag sd;
+        sd.msg[0] = '\0';
+        e = src_next(&s, &p, &n, &owned, &sd);
         if (e == TF_ERR_EOF) {
             e = TF_OK;
             at_eof = true;
             break;
         }
-        if (e != TF_OK)
+        if (e == TF_ERR_ZSTD) {
+            e = TF_OK; /* the sample ends at the damage */
             break;
+        }
+        if (e != TF_OK) {
+            tf_diag_set(d, "%s", sd.msg);
+            break;
+        }
         if (n > sample_bytes - bytes)
             n = (size_t)(sample_bytes - bytes);
         for (const unsigned char *q = p, *lim = p + n; q < lim;) {
@@ -755,6 +797,7 @@ struct tf_reader {
     uint64_t lineno;
     uint64_t overflow_len;
     tf_buf line;
+    walker wk; /* finds the frame after a damaged one */
 };
 
 /* Scan backwards from target for the start of the frame that ends exactly
@@ -825,10 +868,11 @@ static tf_err find_prev_frame(tf_reader *r, uint64_t target, uint64_t *start, bo
  * whether the shard starts with a whole line. Plain: one pread. zstd: find
  * the previous frame and decompress it, keeping only its last byte; frames
  * that produce no bytes (skippable or empty) are stepped over, one more
- * frame each. When that cannot be known (no frame found before begin, or
- * the previous frame is damaged; its own shard reports that), the shard is
- * taken to start a line, so no data is dropped silently. Fails only on a
- * read error (TF_ERR_IO) or TF_ERR_NOMEM. */
+ * frame each. A damaged previous frame (its own shard reports it) ends in
+ * lost bytes that belong to a line, so the answer is no. When no frame ends
+ * at begin (not a planned boundary) the shard is taken to start a line, so
+ * no data is dropped silently. Fails only on a read error (TF_ERR_IO) or
+ * TF_ERR_NOMEM. */
 static tf_err starts_line(tf_reader *r, bool *yes, tf_diag *d)
 {
     *yes = true;
@@ -872,8 +916,13 @@ static tf_err starts_line(tf_reader *r, bool *yes, tf_diag *d)
                 last = p[n - 1];
             }
         }
-        if (e == TF_ERR_ZSTD)
-            return TF_OK; /* damaged previous frame: assume a line starts here */
+        if (e == TF_ERR_ZSTD) {
+            /* Damaged previous frame: its lost bytes count as part of a
+             * line (docs/corpus.md), so the partial first line is skipped,
+             * exactly as a reader that read through the damage does. */
+            *yes = false;
+            return TF_OK;
+        }
         if (any) {
             *yes = last == '\n';
             return TF_OK;
@@ -969,14 +1018,56 @@ static tf_err finish_line(tf_reader *r, const char **line, size_t *len, uint64_t
     return TF_OK;
 }
 
+/* A frame of this shard is damaged (corrupt content, or cut by the end of
+ * the file): report it once and resume at the next frame. The bytes lost
+ * from the failing block to the frame's end count as one byte that is not
+ * a newline: they join the line in progress (or the line carried over from
+ * the previous shard, while skipping it), or start a new line between
+ * lines; the partial line that follows them in the next frame is skipped.
+ * *lineno is that line. The next frame is found by walking the damaged
+ * frame's headers, exactly as the planner did, so every split resumes at
+ * the same boundary; when the walk fails (the planner stopped there too and
+ * gave the rest of the file to this shard) or the next frame belongs to a
+ * later shard (which skips the same partial line itself), the shard ends.
+ * Returns TF_ERR_ZSTD with the decoder's message in d (and, when reading
+ * the headers failed, the read error after it: the shard then ends). */
+static tf_err damaged(tf_reader *r, uint64_t *lineno, const tf_diag *sd, tf_diag *d)
+{
+    if (!r->skipping && !r->in_line)
+        r->lineno++; /* the lost bytes start a line */
+    *lineno = r->lineno;
+    r->in_line = false;
+    r->overflow = false;
+    r->skipping = true;
+    tf_buf_reset(&r->line);
+    walker *w = &r->wk;
+    w->fd = r->fd;
+    w->fsize = r->fsize;
+    w->base = 0;
+    w->len = 0;
+    uint64_t fs = r->s.frame_start, next = 0, est = 0;
+    walk_res wr = walk_frame(w, fs, &next, &est);
+    if (wr == WALK_IO)
+        tf_diag_set(d, "%s; then read failed at byte %" PRIu64 ": %s", sd->msg, fs,
+                    strerror(errno));
+    else
+        tf_diag_set(d, "%s", sd->msg);
+    if ((wr == WALK_FRAME || wr == WALK_SKIP) && next > fs && next < r->end) {
+        src_start(&r->s, next, r->end, UINT64_MAX);
+        r->done = false;
+    }
+    return TF_ERR_ZSTD;
+}
+
 /* Assemble the next owned record from the chunks. Never holds more than
  * max_line + 1 bytes of a line: longer lines are discarded while read and
- * reported once (TF_ERR_TOO_BIG). A read error, or a decode error in a frame
- * of this shard, is returned once and ends the shard; *lineno is the line in
- * progress (the next one between lines, 0 while still inside the line
- * carried over from the previous shard, whose last line it is). A decode
- * error in a later shard's frame just ends this shard: its owner reports it,
- * so a damaged file gives the same errors at the same lines for any split. */
+ * reported once (TF_ERR_TOO_BIG). A read error is returned once and ends
+ * the shard; *lineno is the line in progress (the next one between lines,
+ * 0 while still inside the line carried over from the previous shard, whose
+ * last line it is). A damaged frame of this shard is reported once and
+ * reading resumes at the next frame (damaged()). A decode error in a later
+ * shard's frame just ends this shard: its owner reports it, so a damaged
+ * file gives the same records and errors at the same lines for any split. */
 tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno, tf_diag *d)
 {
     *line = "";
@@ -994,7 +1085,7 @@ tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *li
             r->cur_off = 0;
             if (e != TF_OK) {
                 r->cur_len = 0;
-                r->done = true;
+                r->done = true; /* damaged() may resume */
                 if (e == TF_ERR_EOF && r->in_line) {
                     tf_err f = finish_line(r, line, len, lineno, d);
                     if (f != TF_ERR_EOF)
@@ -1008,8 +1099,9 @@ tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *li
                      * same line), so the output is the same for any split. */
                     break;
                 }
-                /* 0: the line carried over from the previous shard */
-                *lineno = r->skipping ? 0 : r->in_line ? r->lineno : r->lineno + 1;
+                if (e == TF_ERR_ZSTD)
+                    return damaged(r, lineno, &sd, d);
+                *lineno = r->skipping || r->in_line ? r->lineno : r->lineno + 1;
                 tf_diag_set(d, "%s", sd.msg);
                 return e;
             }

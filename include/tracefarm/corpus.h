@@ -51,7 +51,9 @@ void tf_plan_free(tf_plan *p); /* accepts NULL */
 
 /* Mean bytes per line over at most the first sample_bytes of uncompressed
  * data of a file (used to turn "items per shard" into bytes). Returns 0 in
- * *out for an empty file. */
+ * *out for an empty file. Damaged zstd data ends the sample (the estimate
+ * comes from the bytes before it; 0 if none): only TF_ERR_IO (naming the
+ * path) or TF_ERR_NOMEM fail. */
 tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
                                    tf_diag *d) TF_MUST_USE;
 
@@ -69,9 +71,17 @@ tf_err tf_reader_open(const char *path, const tf_shard *s, size_t max_line, tf_r
  * - TF_ERR_EOF: no more records in the shard.
  * - TF_ERR_TOO_BIG: the line at *lineno exceeds max_line; it was skipped;
  *   the next call goes on with the following line.
- * - TF_ERR_ZSTD / TF_ERR_IO: the data cannot be read past this point (a
- *   truncated or corrupt frame); d names the file and compressed offset;
- *   *lineno is the line that was being read. Further calls return TF_ERR_EOF.
+ * - TF_ERR_ZSTD: a frame of this shard is damaged (corrupt content, or cut
+ *   by the end of the file); d names the file and the compressed offsets.
+ *   Reported once per damaged frame; the next call goes on at the next frame
+ *   (docs/corpus.md, "Damaged frames"), or returns TF_ERR_EOF when there is
+ *   none in this shard. The unreadable rest of the frame counts as one byte
+ *   that is not a newline: *lineno is the line it falls in (the line being
+ *   read, or a new one between lines; 0 while skipping the line carried over
+ *   from the previous shard), and the partial line after it is skipped.
+ *   Every split of a file gives the same records, errors and line numbers.
+ * - TF_ERR_IO: a read failed; d names the file and offset; *lineno is the
+ *   line being read. Further calls return TF_ERR_EOF.
  */
 tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
                       tf_diag *d) TF_MUST_USE;

@@ -44,7 +44,8 @@ typedef struct tf_domain {
 
     /* Read the problem and the model output from a record. *output points
      * into the record (valid while it lives); NULL when the record has no
-     * output (e.g. prompt only). A record the domain cannot use (missing
+     * usable output (e.g. prompt only), with the reason in d: source
+     * "record" reports it, source "endpoint" ignores it. A record the domain cannot use (missing
      * field, wrong type, bad problem) is TF_ERR_PARSE with the reason in d.
      * Caller frees *problem with free_problem. */
     tf_err (*parse_record)(const void *cfg, const cJSON *record, void **problem,

@@ -21,13 +21,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The "endpoint" section (source "endpoint"), resolved; docs/job.md. */
+typedef struct tf_endpoint {
+    char **base_urls;          /* replicas; a worker uses (rank - 1) % n */
+    size_t n_base_urls;        /* at least 1 */
+    int chat;                  /* api: 0 "completions", 1 "chat" */
+    char *model;               /* "model" of each request */
+    char *prompt_template;     /* "{prompt}", "{field:NAME}", "{{", "}}" */
+    double temperature, top_p; /* < 0: not sent */
+    long max_tokens;           /* <= 0: not sent */
+    char **stop;               /* n_stop stop strings */
+    size_t n_stop;             /* at most 16 */
+    char *extra_json;          /* other params keys as a JSON object; NULL: none */
+    uint64_t seed;             /* params.seed (0 when absent); mixed into item seeds */
+    int has_seed;              /* params.seed was given */
+    unsigned samples;          /* samples per record */
+    char *api_key_env;         /* variable holding the key; NULL: no key */
+    unsigned concurrency;      /* requests in flight per worker */
+    long connect_timeout_ms;   /* per attempt */
+    long timeout_ms;           /* per attempt */
+    unsigned max_attempts;     /* first included */
+    long backoff_ms;           /* first backoff cap */
+    long backoff_max_ms;       /* largest backoff and Retry-After honoured */
+    double rate_limit_rps;     /* job-wide attempts per second; 0: unlimited */
+    char *cache_dir;           /* response cache directory */
+    size_t max_response_bytes; /* cap on one response body */
+} tf_endpoint;
+
 typedef struct tf_job {
     char *name;                  /* job name */
     char *domain;                /* verifier domain, e.g. "maze" */
     char **corpus;               /* resolved corpus paths, in order */
     size_t ncorpus;              /* number of corpus paths */
     char *output;                /* output directory */
-    char *source;                /* where model outputs come from: "record" */
+    char *source;                /* where model outputs come from: "record", "endpoint" */
+    tf_endpoint *endpoint;       /* source "endpoint": its section; else NULL */
     long shard_items;            /* target records per shard */
     size_t max_line_bytes;       /* cap on one corpus line */
     void *domain_cfg;            /* the domain's configuration (opaque) */

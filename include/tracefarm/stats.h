@@ -53,6 +53,10 @@ typedef struct tf_stats_config {
     int error_position_bins;       /* bins of first-error position */
     uint64_t max_pairs;            /* distinct pairs per group table */
     uint64_t max_groups;           /* distinct group keys */
+    int endpoint;                  /* source "endpoint": summaries have "endpoint" */
+    int has_prices;                /* price_per_million given: "cost" is computed */
+    double price_prompt;           /* per million prompt tokens */
+    double price_completion;       /* per million completion tokens */
 } tf_stats_config;
 
 /* Fill the defaults: deciles, 10 error position bins, the caps above. */
@@ -80,6 +84,24 @@ tf_err tf_stats_add_keyed(tf_stats *s, const char *key, const tf_facts *f) TF_MU
  * ("bad_json", "bad_record", "line_too_long", "read_error"). */
 tf_err tf_stats_add_error(tf_stats *s, const char *kind) TF_MUST_USE;
 tf_err tf_stats_add_error_keyed(tf_stats *s, const char *key, const char *kind) TF_MUST_USE;
+
+/* One sample requested from a remote endpoint (source "endpoint"): its
+ * outcome and the usage its response reported (cached or not, so the sums
+ * are a pure function of the responses). Token counts are -1 when the
+ * response did not give them (or the sample failed). */
+typedef struct tf_sample_usage {
+    bool failed;               /* no response after every attempt */
+    bool truncated;            /* finish_reason "length" */
+    int64_t prompt_tokens;     /* usage.prompt_tokens, or -1 */
+    int64_t completion_tokens; /* usage.completion_tokens, or -1 */
+    int64_t reasoning_tokens;  /* usage.completion_tokens_details.reasoning_tokens, or -1 */
+} tf_sample_usage;
+
+/* Fold one requested sample into the overall group and the group key. The
+ * item itself is added separately (tf_stats_add_keyed or, when it failed,
+ * tf_stats_add_error_keyed with "fetch_failed"). */
+tf_err tf_stats_add_sample_keyed(tf_stats *s, const char *key,
+                                 const tf_sample_usage *u) TF_MUST_USE;
 
 /* into += from. TF_ERR_PARSE if their error position bins differ. */
 tf_err tf_stats_merge(tf_stats *into, const tf_stats *from) TF_MUST_USE;

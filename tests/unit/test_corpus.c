@@ -177,6 +177,7 @@ typedef struct evs {
     ev *v;
     size_t n, cap;
     uint64_t lines;
+    vec msgs; /* read events: each error's message and '\n', in order */
 } evs;
 
 static void evs_add(evs *e, int kind, uint64_t lineno, const void *p, size_t len)
@@ -196,6 +197,7 @@ static void evs_free(evs *e)
         if (e->v[i].kind == EV_REC && e->v[i].p && e->v[i].len)
             free((void *)e->v[i].p); /* read events own copies */
     free(e->v);
+    free(e->msgs.p);
     memset(e, 0, sizeof *e);
 }
 
@@ -208,12 +210,15 @@ static bool ref_blank(const unsigned char *p, size_t n)
 }
 
 /* Lines of data per the documented rules; events point into data. Only
- * lines that end with '\n' count when complete_only (a truncated tail). */
-static void reference(const unsigned char *data, size_t n, size_t max_line, bool complete_only,
-                      evs *out)
+ * lines that end with '\n' count when complete_only (a truncated tail).
+ * marks (sorted offsets into data, may be NULL) are bytes that stand for
+ * the unreadable rest of a damaged frame: a line holding k of them gives k
+ * errors at its line number and nothing else. */
+static void reference_marked(const unsigned char *data, size_t n, const size_t *marks,
+                             size_t nmarks, size_t max_line, bool complete_only, evs *out)
 {
     memset(out, 0, sizeof *out);
-    size_t i = 0;
+    size_t i = 0, m = 0;
     while (i < n) {
         size_t j = i;
         while (j < n && data[j] != '\n')
@@ -221,15 +226,28 @@ static void reference(const unsigned char *data, size_t n, size_t max_line, bool
         if (j == n && complete_only)
             break;
         uint64_t no = ++out->lines;
-        size_t len = j - i;
+        size_t len = j - i, k = 0;
+        while (m < nmarks && marks[m] < j) {
+            k++;
+            m++;
+        }
         if (len && data[i + len - 1] == '\r')
             len--;
-        if (len > max_line)
+        if (k) {
+            while (k--)
+                evs_add(out, EV_ERR, no, NULL, TF_ERR_ZSTD);
+        } else if (len > max_line)
             evs_add(out, EV_BIG, no, NULL, 0);
         else if (!ref_blank(data + i, len))
             evs_add(out, EV_REC, no, data + i, len);
         i = j + 1;
     }
+}
+
+static void reference(const unsigned char *data, size_t n, size_t max_line, bool complete_only,
+                      evs *out)
+{
+    reference_marked(data, n, NULL, 0, max_line, complete_only, out);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -301,7 +319,11 @@ static void read_plan(const char *path, uint64_t target, size_t max_line, const 
             continue;
         }
         uint64_t base = g->lines, prev = 0;
-        for (;;) {
+        for (size_t guard = 0;; guard++) {
+            if (guard > 10000000) { /* the reader must end */
+                g->lineno_ok = false;
+                break;
+            }
             const char *line;
             size_t len;
             uint64_t no;
@@ -327,8 +349,17 @@ static void read_plan(const char *path, uint64_t target, size_t max_line, const 
             } else {
                 evs_add(&g->e, EV_ERR, base + no, NULL, (size_t)e);
                 snprintf(g->diag, sizeof g->diag, "%s", d.msg);
+                vec_add(&g->e.msgs, d.msg, strlen(d.msg));
+                vec_byte(&g->e.msgs, '\n');
                 g->err_at = base + no;
-                /* after an error: EOF, and again EOF */
+                /* damage may share the line of earlier damage, never an
+                 * earlier one */
+                if (no < prev)
+                    g->lineno_ok = false;
+                prev = no;
+                if (e == TF_ERR_ZSTD)
+                    continue; /* reading resumes at the next frame */
+                /* after a read error: EOF, and again EOF */
                 if (tf_reader_next(r, &line, &len, &no, &d) != TF_ERR_EOF ||
                     tf_reader_next(r, &line, &len, &no, &d) != TF_ERR_EOF)
                     g->lineno_ok = false;
@@ -368,13 +399,16 @@ static bool same_events(const evs *want, const evs *have, const char *what)
 }
 
 /* The property: for many shard sizes, all shards together give exactly the
- * reference's records and line count. */
-static void check_partition(const char *path, const unsigned char *data, size_t n,
-                            const uint64_t *bounds, size_t nbounds, size_t max_line,
-                            bool expect_one_shard, const char *what)
+ * expected events (records, over-long lines and errors, at their lines),
+ * the same error messages, and the expected line count. n is the size of
+ * the uncompressed data (some shard sizes are derived from it). */
+static void check_partition_want(const char *path, const evs *wantp, size_t n,
+                                 const uint64_t *bounds, size_t nbounds, size_t max_line,
+                                 bool expect_one_shard, const char *what)
 {
-    evs want;
-    reference(data, n, max_line, false, &want);
+    const evs want = *wantp;
+    vec msgs = {0};
+    bool have_msgs = false;
     uint64_t size = file_size(path);
     uint64_t targets[] = {1,     2,        3,    5,          7,          16,
                           100,   333,      1000, 4096,       10000,      n / 7 + 1,
@@ -399,10 +433,28 @@ static void check_partition(const char *path, const unsigned char *data, size_t 
             CHECKF(g.nshards == 1, "%s: %zu shards, want 1", label, g.nshards);
         if (g.nshards > 1)
             mult++;
+        if (!have_msgs) {
+            vec_add(&msgs, g.e.msgs.p, g.e.msgs.n);
+            have_msgs = true;
+        } else {
+            CHECKF(msgs.n == g.e.msgs.n && (!msgs.n || !memcmp(msgs.p, g.e.msgs.p, msgs.n)),
+                   "%s: error messages differ from the first split's", label);
+        }
         evs_free(&g.e);
     }
     if (!expect_one_shard)
         CHECKF(mult > 0, "%s: never split into more than one shard", what);
+    free(msgs.p);
+}
+
+/* check_partition_want against the naive reader of undamaged data. */
+static void check_partition(const char *path, const unsigned char *data, size_t n,
+                            const uint64_t *bounds, size_t nbounds, size_t max_line,
+                            bool expect_one_shard, const char *what)
+{
+    evs want;
+    reference(data, n, max_line, false, &want);
+    check_partition_want(path, &want, n, bounds, nbounds, max_line, expect_one_shard, what);
     free(want.v);
 }
 
@@ -691,10 +743,11 @@ static void test_truncated(void)
                        variant, targets[t], er->lineno, ref.lines + 1);
                 CHECKF(strcmp(g.diag, want) == 0, "diag \"%s\", want \"%s\"", g.diag, want);
             }
-            /* the line cut by the damage is counted once */
-            CHECKF(g.lines == ref.lines + (variant == 1 ? 0 : 1),
+            /* the lost tail is one line, even when the damage falls
+             * between lines (variant 1) */
+            CHECKF(g.lines == ref.lines + 1,
                    "variant %d target %" PRIu64 ": %" PRIu64 " lines, want %" PRIu64, variant,
-                   targets[t], g.lines, ref.lines + (variant == 1 ? 0 : 1));
+                   targets[t], g.lines, ref.lines + 1);
             evs_free(&g.e);
         }
         free(ref.v);
@@ -722,7 +775,7 @@ static void test_truncated_header(void)
     CHECK(g.e.n == 3 && g.e.v[2].kind == EV_ERR && g.e.v[2].len == TF_ERR_ZSTD);
     snprintf(want, sizeof want, "%s: truncated zstd frame at byte %" PRIu64, path, second);
     CHECKF(strcmp(g.diag, want) == 0, "diag \"%s\", want \"%s\"", g.diag, want);
-    CHECK(g.lines == 2);
+    CHECK(g.lines == 3); /* the lost tail counts as a line */
     CHECK(g.e.n == 3 && g.e.v[2].lineno == 3);
     evs_free(&g.e);
     free(z.p);
@@ -884,6 +937,192 @@ static void test_corrupt_block(void)
     free(pre.p);
     free(z.p);
     free(text.p);
+}
+
+/* ---------------------------------------------------------------------- */
+/* damaged frames in the middle of a file                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Decode the frames of a file (starting at bounds[], the last one ending at
+ * zn) one by one, each with a fresh decoder fed one byte at a time, so the
+ * expectation does not depend on how the reader feeds its decoder. A frame
+ * that fails, or that the data ends inside, contributes what it decoded
+ * before that, then one placeholder byte whose offset goes into marks: the
+ * documented meaning of the lost bytes. */
+static void ref_decode(const unsigned char *z, size_t zn, const uint64_t *bounds, size_t nb,
+                       vec *virt, size_t *marks, size_t *nmarks)
+{
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, 27); /* the reader's cap */
+    unsigned char *ob = malloc((size_t)1 << 18);
+    *nmarks = 0;
+    for (size_t i = 0; i < nb && bounds[i] < zn; i++) {
+        size_t from = (size_t)bounds[i];
+        size_t to = i + 1 < nb && bounds[i + 1] < zn ? (size_t)bounds[i + 1] : zn;
+        ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
+        size_t ret = 1;
+        bool bad = false;
+        for (size_t k = from; k < to && !bad; k++) {
+            ZSTD_inBuffer ib = {z + k, 1, 0};
+            for (int spin = 0; ib.pos < ib.size && spin < 1000; spin++) {
+                ZSTD_outBuffer o = {ob, (size_t)1 << 18, 0};
+                ret = ZSTD_decompressStream(dc, &o, &ib);
+                if (ZSTD_isError(ret)) {
+                    bad = true;
+                    break;
+                }
+                vec_add(virt, ob, o.pos);
+            }
+        }
+        if (bad || ret != 0) {
+            marks[(*nmarks)++] = virt->n;
+            vec_byte(virt, 'X');
+        }
+    }
+    free(ob);
+    ZSTD_freeDCtx(dc);
+}
+
+/* Damage the zstd frame f[0..n) so that its frame and block headers still
+ * walk (the planner cannot see it): 0 flip the checksum, 1 flip a bit of
+ * a block's payload (may go undetected: the expectation decodes it too),
+ * 2 change the declared content size, 3 ask for a 2 TiB window. False when
+ * the kind does not apply to this frame. */
+static bool damage_frame(unsigned char *f, size_t n, int kind)
+{
+    static const size_t fcs_size[4] = {0, 2, 4, 8};
+    unsigned fhd = f[4], single = (fhd >> 5) & 1;
+    size_t hs = frame_header_size(f);
+    size_t fcs_len = fhd >> 6 ? fcs_size[fhd >> 6] : single;
+    size_t blk[64];
+    size_t nblk = block_offsets(f, n, blk, 64);
+    if (kind == 0) {
+        if (!((fhd >> 2) & 1))
+            return false;
+        f[n - 1 - rndn(4)] ^= (unsigned char)(1 + rndn(255));
+    } else if (kind == 1) {
+        size_t b = blk[rndn(nblk)];
+        uint32_t bh = (uint32_t)f[b] | (uint32_t)f[b + 1] << 8 | (uint32_t)f[b + 2] << 16;
+        size_t len = ((bh >> 1) & 3) == 1 ? 1 : bh >> 3;
+        if (len == 0)
+            return false;
+        f[b + 3 + rndn(len)] ^= (unsigned char)(1u << rndn(8));
+    } else if (kind == 2) {
+        if (fcs_len == 0)
+            return false;
+        f[hs - fcs_len] ^= 0x01;
+    } else {
+        if (single)
+            return false;
+        f[5] = 0xF8; /* exponent 31: over the 2^27 cap */
+    }
+    return true;
+}
+
+/* The determinism property on damaged files: one to three frames in the
+ * middle of a multi-frame file (line-aligned or cut anywhere, sometimes
+ * adjacent, sometimes inside a line that spans several frames) are
+ * damaged, and sometimes the file is also truncated. For every shard size
+ * the records, errors, messages and line numbers equal the expectation
+ * built from independently decoded frames; a damaged frame is reported
+ * once and the frames after it are read. */
+static void test_damaged(uint64_t seed)
+{
+    rng_state = seed * 0x9E3779B97F4A7C15ull + 17;
+    vec text = {0};
+    gen_text(&text, 150 + rndn(300), 1 + rndn(150), seed % 2 == 0);
+    size_t long_at = text.n;
+    vec_add(&text, "\n", 1);
+    for (size_t i = 0; i < 400; i++)
+        vec_byte(&text, (unsigned char)('a' + i % 26));
+    vec_add(&text, "\n", 1);
+    gen_text(&text, 100 + rndn(100), 1 + rndn(80), true);
+    size_t cuts[64], nc = 0;
+    bool aligned = seed % 3 == 0;
+    for (size_t i = 0; i < 14; i++) {
+        size_t c = rndn(text.n + 1);
+        while (aligned && c < text.n && c > 0 && text.p[c - 1] != '\n')
+            c++;
+        cuts[nc++] = c;
+    }
+    if (!aligned)
+        for (size_t i = 0; i < 4; i++)
+            cuts[nc++] = long_at + 2 + 80 * i + rndn(40); /* frames without '\n' */
+    qsort(cuts, nc, sizeof *cuts, cmp_size);
+    vec z = {0};
+    uint64_t bounds[256];
+    size_t nb;
+    build_frames(&text, cuts, nc, seed % 2 == 1, &z, bounds, &nb);
+    /* damage 1-3 data frames, never the first (it is read by every split's
+     * first shard anyway: the middle is the interesting part) */
+    size_t ndamage = 1 + rndn(3), done = 0;
+    int kinds = 0;
+    for (size_t tries = 0; done < ndamage && tries < 200; tries++) {
+        size_t i = 1 + rndn(nb - 1);
+        if (tries % 3 == 1 && done > 0)
+            i = i + 1 < nb ? i : i - 1; /* often next to another */
+        size_t from = (size_t)bounds[i], to = i + 1 < nb ? (size_t)bounds[i + 1] : z.n;
+        if ((z.p[from] & 0xF0) == 0x50 && z.p[from + 3] == 0x18)
+            continue; /* skippable */
+        int kind = (int)rndn(4);
+        if (damage_frame(z.p + from, to - from, kind)) {
+            done++;
+            kinds |= 1 << kind;
+        }
+    }
+    size_t zn = z.n;
+    if (seed % 4 == 3) /* also cut inside the last frame */
+        zn = (size_t)bounds[nb - 1] + 1 + rndn(z.n - (size_t)bounds[nb - 1] - 1);
+    char path[512], what[160];
+    tmp_path(path, sizeof path, "damaged.jsonl.zst");
+    write_file(path, z.p, zn);
+    vec virt = {0};
+    size_t marks[256], nm = 0;
+    ref_decode(z.p, zn, bounds, nb, &virt, marks, &nm);
+    size_t max_line = seed % 5 == 4 ? 40 : 1 << 20;
+    evs want;
+    reference_marked(virt.p, virt.n, marks, nm, max_line, false, &want);
+    CHECKF(nm > 0 || kinds == 2, "damaged seed %" PRIu64 ": no damage detected", seed);
+    snprintf(what, sizeof what, "damaged seed %" PRIu64 " (%zu frames, kinds %d, %zu marks%s)",
+             seed, nb, kinds, nm, zn < z.n ? ", truncated" : "");
+    check_partition_want(path, &want, text.n, bounds, nb, max_line, false, what);
+    free(want.v);
+    free(virt.p);
+    free(z.p);
+    free(text.p);
+}
+
+/* Saved fuzz inputs (byte 0 is the fuzzer's mode byte, the rest the file)
+ * read as zstd: every split gives the same events, messages and line count
+ * as one shard. zstd-damaged-frames has four damaged frames in a row; one of
+ * them failed differently ("Destination buffer is too small" against "Data
+ * corruption detected") depending on what the decoder had decoded before it
+ * in the same shard, until every frame got a fresh decoder. */
+static void test_saved_damage(void)
+{
+    static const char *const names[] = {"zstd-damaged-frames", "zstd-2"}; /* multi-frame */
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        char src[512], path[512];
+        snprintf(src, sizeof src, "%s/../fuzz/corpus/fuzz_corpus/%s", TF_TEST_DATA, names[k]);
+        FILE *f = fopen(src, "rb");
+        CHECKF(f != NULL, "cannot open %s", src);
+        if (!f)
+            continue;
+        vec v = {0};
+        unsigned char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            vec_add(&v, buf, n);
+        fclose(f);
+        tmp_path(path, sizeof path, "saved.jsonl.zst");
+        write_file(path, v.n ? v.p + 1 : v.p, v.n ? v.n - 1 : 0);
+        got whole;
+        read_plan(path, 0, 64, NULL, 0, &whole);
+        whole.e.lines = whole.lines;
+        check_partition_want(path, &whole.e, v.n, NULL, 0, 64, false, names[k]);
+        evs_free(&whole.e);
+        free(v.p);
+    }
 }
 
 /* A text file named .zst; tiny garbage; frames that declare absurd sizes. */
@@ -1084,6 +1323,25 @@ static void test_sample(void)
                    want);
         }
     }
+    /* damage ends the sample: the estimate is the data before it */
+    vec zd = {0};
+    const char *head = "{\"a\":1}\n{\"b\":22}\n"; /* 8 + 9 bytes */
+    add_frame(&zd, head, strlen(head), 3, true, true);
+    size_t second = zd.n;
+    add_frame(&zd, t.p, t.n, 3, true, true);
+    zd.p[zd.n - 1] ^= 0xFF; /* its checksum */
+    write_file(pathz, zd.p, zd.n);
+    double mean = -1;
+    tf_diag d = {{0}};
+    CHECK(tf_corpus_sample_line_bytes(pathz, t.n * 2, &mean, &d) == TF_OK);
+    double want = (double)(strlen(head) + t.n) / (double)(2 + 500);
+    CHECKF(mean > want - 1e-9 && mean < want + 1e-9, "damaged sample: %f, want %f", mean, want);
+    zd.p[second] ^= 0xFF; /* its magic number: nothing after the first frame */
+    write_file(pathz, zd.p, zd.n);
+    CHECK(tf_corpus_sample_line_bytes(pathz, t.n * 2, &mean, &d) == TF_OK && mean == 8.5);
+    write_file(pathz, "not zstd\n", 9);
+    CHECK(tf_corpus_sample_line_bytes(pathz, 100, &mean, &d) == TF_OK && mean == 0);
+    free(zd.p);
     free(t.p);
     free(z.p);
 }
@@ -1206,6 +1464,9 @@ int main(void)
     test_truncated_header();
     test_corrupt();
     test_corrupt_block();
+    for (uint64_t seed = 1; seed <= 40; seed++)
+        test_damaged(seed);
+    test_saved_damage();
     test_hostile();
     test_line_cap();
     test_files();

@@ -253,15 +253,19 @@ static tf_err maze_parse_record(const void *cfgp, const cJSON *rec, void **out, 
     else
         dl = cJSON_GetObjectItemCaseSensitive(rec, c->f_text) ? TF_MAZE_BEYOND
                                                               : TF_MAZE_SEARCHFORMER;
+    /* A record without a usable output still yields its problem (source
+     * "endpoint" asks a model for the output); the reason goes to d. */
     const cJSON *prompt, *outv;
+    tf_diag outwhy;
+    outwhy.msg[0] = '\0';
     if (dl == TF_MAZE_BEYOND) {
         prompt = string_field(rec, c->f_text, d);
         outv = prompt;
     } else {
         prompt = string_field(rec, c->f_prompt, d);
-        outv = prompt ? string_field(rec, c->f_output, d) : NULL;
+        outv = prompt ? string_field(rec, c->f_output, &outwhy) : NULL;
     }
-    if (!prompt || !outv)
+    if (!prompt)
         return TF_ERR_PARSE;
     maze_problem *pb = calloc(1, sizeof *pb);
     if (!pb)
@@ -275,6 +279,10 @@ static tf_err maze_parse_record(const void *cfgp, const cJSON *rec, void **out, 
         return err == TF_ERR_NOMEM ? err : TF_ERR_PARSE;
     }
     *out = pb;
+    if (!outv) {
+        tf_diag_set(d, "%s", outwhy.msg);
+        return TF_OK;
+    }
     *output = outv->valuestring;
     *output_len = strlen(outv->valuestring);
     return TF_OK;

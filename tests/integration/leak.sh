@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# No leaks from tracefarm's own code: a whole job (one process without
+# mpirun, then 3 ranks under mpirun with a straggler attempt and a resume
+# after a kill) under valgrind --leak-check=full (LeakSanitizer on a
+# sanitizer build). Definite leaks are errors; the suppressions (leak.supp,
+# leak.lsan) cover only what Open MPI allocates inside MPI_Init,
+# MPI_Finalize and its own progress thread.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/resume_lib.sh"
+if ldd "$TF_BIN" | grep -q libasan; then
+    # a sanitizer build (scripts/test.sh --sanitize): valgrind cannot run
+    # it; LeakSanitizer does the same check with the same narrow list
+    VG=()
+    export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=0
+    export LSAN_OPTIONS=suppressions=$TF_SRC/tests/integration/leak.lsan:print_suppressions=0
+else
+    command -v valgrind > /dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
+    VG=(valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+        --error-exitcode=99 --num-callers=40 --suppressions="$TF_SRC/tests/integration/leak.supp")
+fi
+make_corpus
+job a.json a 40
+set +e
+"${VG[@]+"${VG[@]}"}" "$TF_BIN" run a.json --quiet 2> a.err
+st=$?
+set -e
+check "alone under valgrind: no leak (status $st)" [ "$st" -eq 3 ]
+[ "$st" -eq 3 ] || cat a.err
+
+# 3 ranks: one stop by a kill point, a resume, a straggler attempt
+job m.json m 40 ', "straggler_seconds": 1'
+set +e
+TF_TEST_KILL_AT=shard:3 mpi 3 run m.json --quiet > /dev/null 2>&1
+TF_TEST_SLOW="1:3000:1" "$MPIEXEC" --oversubscribe -n 3 "${VG[@]+"${VG[@]}"}" "$TF_BIN" run m.json --quiet > m.err 2>&1
+st=$?
+set -e
+check "3 ranks under valgrind: no leak (status $st)" [ "$st" -eq 3 ]
+[ "$st" -eq 3 ] || cat m.err
+check "the valgrind run resumed" grep -q "already done" m.err
+check "outputs of both runs agree" bash -c 'outputs() { zstd -q -dc "$1/summary.json.zst"; zstd -q -dc "$1/items.jsonl.zst"; }; cmp -s <(outputs a) <(outputs m)'
+done_tests
