@@ -131,5 +131,14 @@ check "second run resumed" grep -q "run 1 on" "$log"
 check "second run skipped the journaled shards" grep -Eq "resuming job .*: [1-9][0-9]* of" "$log"
 check "second run finished with 0" grep -q "tracefarm exited with status 0" "$log"
 check "outputs identical to an uninterrupted run" same_as_base "$TF_TMP/s"
-[ "$FAIL" -eq 0 ] || { echo "--- $log"; cat "$log"; }
+if [ "$FAIL" -ne 0 ]; then
+    echo "--- $log"
+    cat "$log"
+    echo "--- scontrol show job $JOBID"
+    scontrol show job "$JOBID" 2>&1
+    for f in slurmctld slurmd; do
+        echo "--- $f.log (last 30 lines)"
+        tail -30 "$D/slurm/$f.log" 2>&1
+    done
+fi
 done_tests
