@@ -6,6 +6,7 @@
  * merged in the same order. Nothing about ranks, hosts or time goes here.
  */
 #include "tracefarm/farm.h"
+#include "tracefarm/text.h"
 #include "tracefarm/journal.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"
@@ -228,7 +229,8 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
     tf_zwriter *w = NULL;
     tf_err err = tf_zwriter_open(out_path, 3, &w, d);
     uint64_t index = 0;
-    char *file_js = NULL;
+    char *file_js = NULL; /* the file name as a JSON string */
+    char *fname = NULL;   /* the file name, invalid UTF-8 replaced */
     uint32_t file_js_for = UINT32_MAX;
     for (size_t k = 0; err == TF_OK && k < tf_plan_count(plan); k++) {
         const tf_shard *s = tf_plan_get(plan, k);
@@ -243,7 +245,11 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
         tf_stats_free(st);
         if (err == TF_OK && file_js_for != s->file) {
             free(file_js);
-            file_js = json_string(job->corpus[s->file]);
+            free(fname);
+            fname = strdup(job->corpus[s->file]);
+            if (fname)
+                tf_utf8_sanitize(fname); /* outputs are UTF-8 JSON */
+            file_js = fname ? json_string(fname) : NULL;
             file_js_for = s->file;
             if (!file_js)
                 err = TF_ERR_NOMEM;
@@ -253,8 +259,7 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
         if (err == TF_OK && !items)
             err = TF_ERR_NOMEM;
         if (err == TF_OK)
-            err = merge_part(w, items, job->corpus[s->file], file_js, line_base[s->file], &index,
-                             records, d);
+            err = merge_part(w, items, fname, file_js, line_base[s->file], &index, records, d);
         free(items);
         line_base[s->file] += lines;
         if (err == TF_OK)
@@ -264,6 +269,7 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
     if (err == TF_OK)
         err = e2;
     free(file_js);
+    free(fname);
     free(out_path);
     free(line_base);
     if (err != TF_OK) {

@@ -5,6 +5,7 @@
 #include "tracefarm/domain.h"
 #include "tracefarm/fetch.h"
 #include "tracefarm/stats.h"
+#include "tracefarm/text.h"
 #include "tracefarm/zio.h"
 
 #include <errno.h>
@@ -58,9 +59,16 @@ static tf_err emit(shard_ctx *c, uint64_t lineno, cJSON *item, tf_diag *d)
 static tf_err emit_error_at(shard_ctx *c, uint64_t lineno, const char *kind, const char *reason,
                             const cJSON *id, long sample, tf_diag *d)
 {
+    /* The reason may quote untrusted bytes (a prompt token, a server's
+     * message, a cut diagnostic): outputs stay UTF-8. */
+    char *safe = strdup(reason);
+    if (!safe)
+        return TF_ERR_NOMEM;
+    tf_utf8_sanitize(safe);
     cJSON *item = cJSON_CreateObject();
-    if (!item || !cJSON_AddStringToObject(item, "error", reason) ||
-        !cJSON_AddStringToObject(item, "error_kind", kind) ||
+    int ok = item && cJSON_AddStringToObject(item, "error", safe);
+    free(safe);
+    if (!ok || !cJSON_AddStringToObject(item, "error_kind", kind) ||
         (id && !cJSON_AddItemToObject(item, "id", cJSON_Duplicate(id, 1))) ||
         (sample >= 0 && !cJSON_AddNumberToObject(item, "sample", (double)sample))) {
         cJSON_Delete(item);
@@ -129,11 +137,48 @@ static const cJSON *record_id(const shard_ctx *c, const cJSON *rec)
     return (cJSON_IsString(id) || cJSON_IsNumber(id)) ? id : NULL;
 }
 
+/* Offset of a \u0000 escape (an odd run of backslashes before "u0000"),
+ * or len if there is none. cJSON would end the C string there, hiding the
+ * rest of a trace from the verifier. */
+static size_t nul_escape_at(const char *text, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (text[i] != '\\' || memcmp(text + i + 1, "u0000", 5) != 0)
+            continue;
+        size_t run = 1;
+        while (run <= i && text[i - run] == '\\')
+            run++;
+        if (run % 2 == 1)
+            return i;
+    }
+    return len;
+}
+
 /* Parse a record line: 1 and *rec, or 0 with the reason in why (malformed
  * JSON: *rec NULL; or bytes other than whitespace after the value: *rec is
- * the value, which still gives the group key). */
+ * the value, which still gives the group key). JSON text is UTF-8 with
+ * control characters escaped (RFC 8259), so a raw NUL or invalid UTF-8 is
+ * malformed; a \u0000 escape is valid JSON that C strings cannot hold, so
+ * it is refused too rather than silently cutting a string short. */
 static int parse_line(const char *text, size_t len, cJSON **rec, char *why, size_t nwhy)
 {
+    *rec = NULL;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        snprintf(why, nwhy, "malformed JSON: NUL byte at column %zu", (size_t)(nul - text) + 1);
+        return 0;
+    }
+    size_t bad = tf_utf8_invalid_at(text, len);
+    if (bad < len) {
+        snprintf(why, nwhy, "malformed JSON: invalid UTF-8 at column %zu", bad + 1);
+        return 0;
+    }
+    bad = nul_escape_at(text, len);
+    if (bad < len) {
+        snprintf(why, nwhy, "a string holds \\u0000 (NUL) at column %zu, which is not accepted",
+                 bad + 1);
+        return 0;
+    }
     const char *end = NULL;
     *rec = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!*rec) {
@@ -654,7 +699,7 @@ static tf_err ep_shard(shard_ctx *c, tf_reader *rd, uint64_t id, const char *pat
                 if (err == TF_OK)
                     err = r == TF_ERR_TOO_BIG ? ep_slot_error(s, "line_too_long", why)
                                               : ep_slot_error(s, "read_error", rdg.msg);
-                eof = r != TF_ERR_TOO_BIG; /* nothing past unreadable data */
+                eof = r == TF_ERR_IO; /* a damaged frame is skipped; I/O errors end it */
             } else {
                 tf_diag_set(d, "%s: %s", path, rdg.msg[0] ? rdg.msg : tf_strerror(r));
                 err = r;
@@ -774,12 +819,14 @@ tf_err tf_worker_shard(const tf_job *job, uint64_t id, const tf_shard *s, const 
             if (err == TF_OK)
                 err = emit_error(&c, lineno, "line_too_long", why, NULL, d);
         } else if (e == TF_ERR_ZSTD || e == TF_ERR_IO) {
-            /* The data past this point cannot be read: one error item
-             * stands for it, and the shard ends here. */
+            /* One error item stands for the unreadable data. After a
+             * damaged zstd frame the reader goes on at the next frame
+             * (corpus.h); after an I/O error nothing more can be read. */
             err = group_key(&c, NULL);
             if (err == TF_OK)
                 err = emit_error(&c, lineno, "read_error", rd.msg, NULL, d);
-            break;
+            if (e == TF_ERR_IO)
+                break;
         } else {
             tf_diag_set(d, "%s: %s", path, rd.msg[0] ? rd.msg : tf_strerror(e));
             err = e;

@@ -5,22 +5,8 @@
 # any rank count and shard size, also on damaged input. One section per kind
 # of bad input; docs/hostile-input.md says what each becomes.
 #
-# known BUG WHAT CMD...: a check that fails because of a bug in code this test
-# does not own (listed in docs/hostile-input.md, "Known bugs"). It is counted
-# as passed while it fails and as FAILED once it passes, so that the fix
-# turns it into an ordinary check.
 . "$(dirname "$0")/lib.sh"
 
-known() {
-    local bug=$1 what=$2
-    shift 2
-    if "$@" > known.out 2>&1; then
-        bad "$what: passes now; $bug is fixed: make it a check in hostile.sh"
-    else
-        ok
-        echo "known ($bug): $what" >&2
-    fi
-}
 # run_job NAME RANKS ARGS...: tracefarm run under mpirun (RANKS 0: no mpirun),
 # bounded in time so that a hang is a failure; the status goes to NAME.st.
 run_job() {
@@ -193,7 +179,7 @@ def rec(**kw):
             r[k] = v
     return json.dumps(r, separators=(",", ":")).encode()
 DROP = object()
-lines, expect, known = [], [], []
+lines, expect = [], []
 g = 0
 def add(case, line, kind, **e):
     global g
@@ -251,32 +237,30 @@ syntax("100000 [", b"[" * 100000, ["malformed JSON near column 1001"])
 syntax("50000 {", b'{"a":' * 50000, ["malformed JSON near column 5001"])
 syntax("100000 [ in a field", rec()[:-1] + b',"x":' + b"[" * 100000 + b"]" * 100000 + b"}", ["malformed JSON"])
 okrec("500 levels in a field", rec()[:-1] + b',"x":' + b"[" * 500 + b"]" * 500 + b"}", trace_valid=True)
-# invalid UTF-8: inside the trace it is part of a token (a syntax error);
-# in the problem it is a bad problem; outside strings it is malformed JSON
-okrec("invalid UTF-8 in output", rec(output="X" + O).replace(b'"X', b'"\xff\xfe\xc3( '),
-      trace_valid=False, first_error="operation_syntax_error", trace_len=5)
-okrec("invalid UTF-8 in a coordinate", rec().replace(b"create 1 0", b"create 1\xc3 0"),
-      trace_valid=False, first_error="operation_syntax_error")
-badrec("invalid UTF-8 in prompt", rec().replace(b'"start', b'"\xc0\xafstart'), "bad maze problem: token 1")
-syntax("invalid UTF-8 before the object", b"\xff" + rec(), ["malformed JSON near column 1"])
-syntax("invalid UTF-8 after the object", rec() + b"\xff", ["trailing data"])
-syntax("overlong UTF-8 only", b"\xc0\x80\xed\xa0\x80", ["malformed JSON near column 1"])
-lines.append(rec(id="bad-utf8-\udcff").replace(b"\\udcff", b"\xff"))
-expect.append(dict(file="records.jsonl", line=len(lines), kind="ok", case="invalid UTF-8 in id"))
-# NUL bytes: outside strings cJSON skips them like whitespace; after the
-# value they are trailing data; inside strings see "known" below
-okrec("NUL between tokens", rec().replace(b'{"id"', b'{\x00"id"'), trace_valid=True)
-syntax("NUL after the object", rec() + b"\x00", ["trailing data"])
-syntax("only NUL", b"\x00", ["malformed JSON near column 1"])
-syntax("NUL then record", b"\x00\x00x" + rec(), ["malformed JSON"])
-lines.append(rec().replace(b'"create 0 0', b'"cre\x00ate 0 0'))
-expect.append(dict(file="records.jsonl", line=len(lines), kind="ok", case="raw NUL in output"))
-known.append(dict(line=len(lines), bug="nul-truncates", what="a raw NUL in the output is part of a token (trace_len 4)",
-                  fields={"trace_len": 4}))
-lines.append(rec(output=O + "\u0000 close 9 9 c1 c1"))
-expect.append(dict(file="records.jsonl", line=len(lines), kind="ok", case="escaped NUL in output"))
-known.append(dict(line=len(lines), bug="nul-truncates", what="operations after \\u0000 in the output are read (trace_len 6)",
-                  fields={"trace_len": 6}))
+# invalid UTF-8 anywhere in a line: JSON text is UTF-8 (RFC 8259), so the
+# record is malformed JSON, and no invalid byte reaches the outputs
+syntax("invalid UTF-8 in output", rec(output="X" + O).replace(b'"X', b'"\xff\xfe\xc3( '),
+       ["invalid UTF-8 at column"])
+syntax("invalid UTF-8 in a coordinate", rec().replace(b"create 1 0", b"create 1\xc3 0"),
+       ["invalid UTF-8 at column"])
+syntax("invalid UTF-8 in prompt", rec().replace(b'"start', b'"\xc0\xafstart'), ["invalid UTF-8 at column"])
+syntax("invalid UTF-8 before the object", b"\xff" + rec(), ["invalid UTF-8 at column 1"])
+syntax("invalid UTF-8 after the object", rec() + b"\xff", ["invalid UTF-8 at column"])
+syntax("overlong UTF-8 only", b"\xc0\x80\xed\xa0\x80", ["invalid UTF-8 at column 1"])
+syntax("surrogate in UTF-8", rec(id="s-X").replace(b"s-X", b"s-\xed\xa0\x80"), ["invalid UTF-8 at column"])
+syntax("invalid UTF-8 in id", rec(id="bad-utf8-\udcff").replace(b"\\udcff", b"\xff"), ["invalid UTF-8 at column"])
+okrec("valid multi-byte UTF-8 in id", rec(id="caf\u00e9-\u2713-\U0001f600"), trace_valid=True)
+# NUL: a raw NUL byte anywhere is malformed JSON (control characters must
+# be escaped); an escaped \u0000 is refused, since it would cut the string
+# (and the trace after it) short
+syntax("NUL between tokens", rec().replace(b'{"id"', b'{\x00"id"'), ["NUL byte at column 2"])
+syntax("NUL after the object", rec() + b"\x00", ["NUL byte at column"])
+syntax("only NUL", b"\x00", ["NUL byte at column 1"])
+syntax("NUL then record", b"\x00\x00x" + rec(), ["NUL byte at column 1"])
+syntax("raw NUL in output", rec().replace(b'"create 0 0', b'"cre\x00ate 0 0'), ["NUL byte at column"])
+syntax("escaped NUL in output", rec(output=O + "\u0000 close 9 9 c1 c1"), ["\\u0000 (NUL) at column"])
+syntax("escaped NUL in id", rec(id="a\u0000b"), ["\\u0000 (NUL)"])
+okrec("escaped backslash before u0000", rec(id="a\\u0000b"), trace_valid=True)
 # coordinates far out of range: the problem is refused, the trace is judged
 for v in ("99999999999", "-5", "2147483648", "2147483647", "-2147483649", "18446744073709551616"):
     badrec("start x " + v, rec(prompt="start %s 0 goal 1 0" % v), "bad maze problem", "is off the 5x5 grid")
@@ -310,7 +294,6 @@ assert len(rec(pad="p" * (CAP - len(rec()) - 9))) == CAP
 with open("records.jsonl", "wb") as f:
     f.write(b"\n".join(lines) + b"\n")
 json.dump(expect, open("records.expect.json", "w"))
-json.dump(known, open("records.known.json", "w"))
 PY
 
 job_records() { # job_records NAME SHARD_ITEMS
@@ -347,21 +330,7 @@ assert r["ranks"] == 3 and r["shards"] > 10, (r["ranks"], r["shards"])
 PY
 check "records: 1 process == 3 ranks (shard_items 2)" same_outputs rec1 rec3
 check "records: 1 process == 2 ranks (shard_items 7)" same_outputs rec1 rec2
-# fixed either way: the NUL is read as part of the output, or the record is refused
-known nul-truncates "records: a raw NUL or \\u0000 inside the output does not hide what follows it" \
-    python3 - rec1.items.jsonl <<'PY'
-import json, sys
-sys.path.insert(0, ".")
-import hlib
-its = {i["line"]: i for i in hlib.items(sys.argv[1])}
-ok = True
-for k in json.load(open("records.known.json")):
-    if k["bug"] == "nul-truncates":
-        it = its[k["line"]]
-        ok &= it.get("error_kind") == "bad_record" or all(it.get(f) == v for f, v in k["fields"].items())
-sys.exit(0 if ok else 1)
-PY
-known "utf8-out" "records: items.jsonl.zst is valid UTF-8 (ids and reasons copy invalid bytes)" \
+check "records: items.jsonl.zst is valid UTF-8" \
     python3 -c "open('rec1.items.jsonl', encoding='utf-8', errors='strict').read()"
 
 # ---------------------------------------------------------------------------
@@ -567,11 +536,11 @@ PY
 done
 check "zst3: one frame per shard: damaged frames give the expected items" \
     zcheck zst3 z_aligned.jsonl.zst
-# Damage in the middle of a file: the same outputs for every split needs the
-# worker to go on after a read_error (worker.c ends the shard there).
-known worker-resume "zstd: z_aligned and z_cut give the expected items in every run" \
+# Damage in the middle of a file: the worker goes on after a read_error, so
+# every split gives the same outputs.
+check "zstd: z_aligned and z_cut give the expected items in every run" \
     zcheck_all z_aligned.jsonl.zst z_cut.jsonl.zst
-known worker-resume "zstd: the records after a damaged payload are verified in every run" \
+check "zstd: the records after a damaged payload are verified in every run" \
     python3 - zst1 zst3 zst2 <<'PY'
 import json, sys
 sys.path.insert(0, ".")
@@ -585,8 +554,8 @@ for r in sys.argv[1:]:
     if len(errs) != 1 or "(frame at byte %d)" % n["frame"] not in errs[0]["error"]:
         sys.exit(1)
 PY
-known worker-resume "zstd: 1 process == 3 ranks (shard_items 1)" same_outputs zst1 zst3
-known worker-resume "zstd: 1 process == 2 ranks (shard_items 4)" same_outputs zst1 zst2
+check "zstd: 1 process == 3 ranks (shard_items 1)" same_outputs zst1 zst3
+check "zstd: 1 process == 2 ranks (shard_items 4)" same_outputs zst1 zst2
 check "zstd: 3 ranks (shard_items 1) == 2 ranks (shard_items 4) on the tail-damaged files" \
     python3 - <<'PY'
 import sys

@@ -1,6 +1,7 @@
 /* test_common.c: bounded buffers, diagnostics, atomic zstd output. */
 #include "tf_test.h"
 #include "tracefarm/buf.h"
+#include "tracefarm/text.h"
 #include "tracefarm/zio.h"
 
 #include <stdlib.h>
@@ -65,5 +66,36 @@ int main(void)
     /* Writing into a missing directory names the path. */
     CHECK(tf_write_atomic("/nonexistent-dir/x", "a", 1, &d) == TF_ERR_IO);
     CHECK(strstr(d.msg, "/nonexistent-dir/x") != NULL);
+    /* UTF-8: valid text passes; each kind of invalid sequence is found at
+     * its first byte and replaced byte by byte. */
+    const char *good = "plain caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80";
+    CHECK(tf_utf8_invalid_at(good, strlen(good)) == strlen(good));
+    static const struct {
+        const char *s;
+        size_t at;
+    } bad[] = {
+        {"ab\xff", 2},           /* never valid */
+        {"a\xc0\xaf", 1},        /* overlong "/" */
+        {"\xe0\x80\xaf", 0},     /* overlong, 3 bytes */
+        {"x\xed\xa0\x80", 1},    /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", 0}, /* past U+10FFFF */
+        {"ok\xc3", 2},           /* cut at the end */
+        {"\xe2\x9c", 0},         /* cut at the end */
+        {"a\x80"
+         "b",
+         1}, /* lone continuation byte */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECKF(tf_utf8_invalid_at(bad[i].s, strlen(bad[i].s)) == bad[i].at, "case %zu", i);
+        char copy[16];
+        snprintf(copy, sizeof copy, "%s", bad[i].s);
+        tf_utf8_sanitize(copy);
+        CHECKF(tf_utf8_invalid_at(copy, strlen(copy)) == strlen(copy) &&
+                   strlen(copy) == strlen(bad[i].s) && copy[bad[i].at] == '?',
+               "sanitize case %zu", i);
+    }
+    char mixed[] = "caf\xc3\xa9\xff!";
+    tf_utf8_sanitize(mixed);
+    CHECK(strcmp(mixed, "caf\xc3\xa9?!") == 0);
     return tf_test_done();
 }
