@@ -1,6 +1,8 @@
 /* zio.c: zstd output streams and atomic file replacement (see zio.h). */
 #include "tracefarm/zio.h"
 
+#include "tracefarm/buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -202,4 +204,39 @@ tf_err tf_mkdirs(const char *path, tf_diag *d)
         return TF_ERR_IO;
     }
     return TF_OK;
+}
+
+char *tf_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+char *tf_read_file(const char *path, size_t cap, tf_diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        tf_diag_set(d, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    tf_buf b;
+    tf_buf_init(&b, cap);
+    char chunk[65536];
+    size_t n;
+    tf_err err = TF_OK;
+    while (err == TF_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        err = tf_buf_append(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (err == TF_OK && !bad && !b.data)
+        err = tf_buf_append(&b, "", 0); /* an empty file is an empty string */
+    if (err != TF_OK || bad) {
+        tf_diag_set(d, "%s: cannot read (%s)", path, bad ? strerror(errno) : tf_strerror(err));
+        tf_buf_free(&b);
+        return NULL;
+    }
+    return tf_buf_steal(&b);
 }

@@ -88,16 +88,6 @@ typedef struct coord {
     run_info *ri;
 } coord;
 
-/* "dir/name", malloc'ed. */
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* Remove part files ("shard-*") from dir; with recurse, also the
  * attempt-K directories in it. */
 static void clear_parts_in(const char *dir, int recurse)
@@ -111,7 +101,7 @@ static void clear_parts_in(const char *dir, int recurse)
         int att = recurse && strncmp(e->d_name, "attempt-", 8) == 0;
         if (!part && !att)
             continue;
-        char *p = join(dir, e->d_name);
+        char *p = tf_path_join(dir, e->d_name);
         if (p && part)
             unlink(p);
         if (p && att) {
@@ -212,7 +202,7 @@ static void remove_outputs(const char *out)
 {
     static const char *const names[] = {"summary.json.zst", "items.jsonl.zst", "run.json", NULL};
     for (int i = 0; names[i]; i++) {
-        char *p = join(out, names[i]);
+        char *p = tf_path_join(out, names[i]);
         if (p)
             unlink(p);
         free(p);
@@ -296,7 +286,7 @@ static int start_fresh(coord *c, cJSON *header, tf_plan **plan, const char *jpat
  * changed corpus unless force, plan, and open the journal. */
 static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
 {
-    char *jpath = join(c->job->output, ".tracefarm-journal");
+    char *jpath = tf_path_join(c->job->output, ".tracefarm-journal");
     cJSON *ident = tf_job_identity(c->job);
     cJSON *inputs = tf_journal_inputs(c->job, d);
     cJSON *header = cJSON_CreateObject();
@@ -698,7 +688,7 @@ static tf_err write_run_json(const tf_job *job, const tf_plan *plan, const tf_st
     }
     /* source "endpoint": requests, retries, statuses, latency, cache, throughput */
     cJSON *fetch = NULL;
-    char *fpd = join(job->output, ".tracefarm-parts");
+    char *fpd = tf_path_join(job->output, ".tracefarm-parts");
     if (fpd && tf_fetch_report(fpd, tf_plan_count(plan), &fetch) == TF_OK && fetch)
         cJSON_AddItemToObject(r, "fetch", fetch);
     free(fpd);
@@ -710,7 +700,7 @@ static tf_err write_run_json(const tf_job *job, const tf_plan *plan, const tf_st
     cJSON_AddStringToObject(v, "curl", curl_version());
     char *text = cJSON_Print(r);
     cJSON_Delete(r);
-    char *path = join(job->output, "run.json");
+    char *path = tf_path_join(job->output, "run.json");
     tf_err err = TF_ERR_NOMEM;
     if (text && path) {
         size_t n = strlen(text);
@@ -901,7 +891,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
         if (err != TF_OK) {
             status = err == TF_ERR_SPEC ? TF_EXIT_SPEC : TF_EXIT_FATAL;
         } else {
-            partdir = join(job->output, ".tracefarm-parts");
+            partdir = tf_path_join(job->output, ".tracefarm-parts");
             err = partdir ? tf_mkdirs(partdir, &d) : TF_ERR_NOMEM;
             c.job = job;
             c.partdir = partdir;
@@ -933,7 +923,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     MPI_Bcast(spec, (int)speclen, MPI_CHAR, 0, comm);
     if (rank != 0) {
         int ok = tf_job_parse(spec, (size_t)speclen - 1, "(resolved job)", 0, &job, &d) == TF_OK;
-        partdir = ok ? join(job->output, ".tracefarm-parts") : NULL;
+        partdir = ok ? tf_path_join(job->output, ".tracefarm-parts") : NULL;
         if (!ok || !partdir) {
             fprintf(stderr, "tracefarm: rank %d: %s\n", rank, d.msg);
             MPI_Abort(comm, TF_EXIT_FATAL);

@@ -6,9 +6,9 @@
  * percentiles, cache hits and misses, throughput. None of it is in the
  * deterministic outputs.
  */
-#include "tracefarm/buf.h"
 #include "tracefarm/fetch.h"
 #include "tracefarm/worker.h"
+#include "tracefarm/zio.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -21,28 +21,6 @@
 
 /* Most resume attempts looked at (attempt-N directories of partdir). */
 #define MAX_ATTEMPTS 4096
-
-/* Read a file into a NUL-terminated string; NULL if it cannot be read. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    tf_buf b;
-    tf_buf_init(&b, META_MAX);
-    char chunk[65536];
-    size_t n;
-    tf_err err = TF_OK;
-    while (err == TF_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        err = tf_buf_append(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (err != TF_OK || bad || !b.data) {
-        tf_buf_free(&b);
-        return NULL;
-    }
-    return tf_buf_steal(&b);
-}
 
 /* Descending numbers N of the "attempt-N" directories of partdir (parts of
  * resumed runs); *n how many. */
@@ -85,7 +63,7 @@ static cJSON *read_meta(const char *partdir, uint64_t k, const unsigned *att, si
         }
         char *path = tf_part_path(dir ? dir : partdir, k, "meta");
         free(dir);
-        char *text = path ? read_text(path) : NULL;
+        char *text = path ? tf_read_file(path, META_MAX, NULL) : NULL;
         free(path);
         if (text) {
             cJSON *m = cJSON_Parse(text);

@@ -20,31 +20,6 @@
 /* Cap on one line of a part file (parts hold verdicts, not records). */
 #define PART_LINE_MAX (16UL << 20)
 
-/* Read a whole small file (a meta part) into a NUL-terminated buffer. */
-static char *slurp(const char *path, size_t cap, tf_diag *d)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        tf_diag_set(d, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    tf_buf b;
-    tf_buf_init(&b, cap);
-    char chunk[65536];
-    size_t n;
-    tf_err err = TF_OK;
-    while (err == TF_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        err = tf_buf_append(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (err != TF_OK || bad || !b.data) {
-        tf_diag_set(d, "%s: cannot read (%s)", path, bad ? strerror(errno) : tf_strerror(err));
-        tf_buf_free(&b);
-        return NULL;
-    }
-    return tf_buf_steal(&b);
-}
-
 /* JSON-escaped form of a string, e.g. "\"c.jsonl\"". Caller frees. */
 static char *json_string(const char *s)
 {
@@ -172,7 +147,7 @@ static tf_err read_meta(const char *partdir, uint64_t id, uint64_t *lines, uint6
     char *path = tf_part_path(partdir, id, "meta");
     if (!path)
         return TF_ERR_NOMEM;
-    char *text = slurp(path, 256UL << 20, d);
+    char *text = tf_read_file(path, 256UL << 20, d);
     cJSON *m = text ? cJSON_Parse(text) : NULL;
     free(text);
     tf_err err = TF_OK;
@@ -194,16 +169,6 @@ static tf_err read_meta(const char *partdir, uint64_t id, uint64_t *lines, uint6
     return err;
 }
 
-/* "dir/name", malloc'ed. */
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* Directory of an attempt's parts (farm.h). */
 char *tf_part_dir(const char *partdir, uint32_t attempt)
 {
@@ -211,7 +176,7 @@ char *tf_part_dir(const char *partdir, uint32_t attempt)
         return strdup(partdir);
     char name[32];
     snprintf(name, sizeof name, "attempt-%" PRIu32, attempt);
-    return join(partdir, name);
+    return tf_path_join(partdir, name);
 }
 
 /* Merge every shard's part in plan order (farm.h). */
@@ -219,7 +184,7 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
                       const uint32_t *attempts, tf_stats **total, tf_diag *d)
 {
     *total = tf_stats_create_with(&job->stats);
-    char *out_path = join(job->output, "items.jsonl.zst");
+    char *out_path = tf_path_join(job->output, "items.jsonl.zst");
     uint64_t *line_base = calloc(job->ncorpus ? job->ncorpus : 1, sizeof *line_base);
     if (!*total || !out_path || !line_base) {
         free(out_path);
@@ -315,7 +280,7 @@ tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d)
     }
     char *text = cJSON_Print(s);
     cJSON_Delete(s);
-    char *path = join(job->output, "summary.json.zst");
+    char *path = tf_path_join(job->output, "summary.json.zst");
     tf_err err = TF_ERR_NOMEM;
     if (text && path) {
         size_t n = strlen(text);

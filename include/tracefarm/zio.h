@@ -31,6 +31,14 @@ tf_err tf_write_atomic(const char *path, const void *data, size_t len, tf_diag *
 tf_err tf_write_zstd_atomic(const char *path, const void *data, size_t len, int level,
                             tf_diag *d) TF_MUST_USE;
 
+/* "dir/name". Caller frees; NULL on allocation failure. */
+char *tf_path_join(const char *dir, const char *name);
+
+/* Read a whole file of at most cap bytes into a NUL-terminated buffer.
+ * Caller frees. NULL on failure, with d naming the path and the reason
+ * (cannot open, read error, larger than cap). */
+char *tf_read_file(const char *path, size_t cap, tf_diag *d);
+
 /* mkdir -p; TF_ERR_IO naming the path on failure. */
 tf_err tf_mkdirs(const char *path, tf_diag *d) TF_MUST_USE;
 
