@@ -25,11 +25,13 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -850,6 +852,25 @@ static double straggler_seconds(const tf_job *job)
 
 /* Run a job on every rank (farm.h): rank 0 prepares and coordinates, the
  * others work; all return rank 0's status. */
+/* One run at a time per output directory: rank 0 holds an exclusive
+ * flock on OUTPUT/.tracefarm-lock for the whole run (the kernel drops it
+ * if the process dies, so a killed run can be resumed at once). Returns
+ * the descriptor to close at the end, or -1 with d saying why. */
+static int lock_output(const char *out, tf_diag *d)
+{
+    char *p = tf_path_join(out, ".tracefarm-lock");
+    int fd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd < 0) {
+        tf_diag_set(d, "%s: cannot create the lock file: %s", p ? p : out, strerror(errno));
+    } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        tf_diag_set(d, "%s: another tracefarm run is using this output directory", out);
+        close(fd);
+        fd = -1;
+    }
+    free(p);
+    return fd;
+}
+
 int tf_run(MPI_Comm parent, const tf_run_opts *o)
 {
     MPI_Comm comm;
@@ -881,6 +902,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     char *spec = NULL;
     long long speclen = 0;
     int status = TF_EXIT_OK;
+    int lockfd = -1; /* rank 0: the output directory's lock (lock_output) */
     coord c;
     memset(&c, 0, sizeof c);
     c.ri = &ri;
@@ -896,7 +918,12 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             c.job = job;
             c.partdir = partdir;
             c.straggler = straggler_seconds(job);
-            status = err == TF_OK ? prepare(&c, o->force, &plan, &d) : TF_EXIT_FATAL;
+            if (err == TF_OK)
+                lockfd = lock_output(job->output, &d);
+            if (err == TF_OK && lockfd < 0)
+                status = TF_EXIT_SPEC; /* nothing done: the other run owns it */
+            else
+                status = err == TF_OK ? prepare(&c, o->force, &plan, &d) : TF_EXIT_FATAL;
             c.plan = plan;
         }
         if (status != TF_EXIT_OK) {
@@ -973,6 +1000,8 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
 
 out:
     tf_journal_close(c.jr);
+    if (lockfd >= 0)
+        close(lockfd); /* releases the lock, after the journal's last record */
     free(c.sh);
     free(c.winners);
     free(spec);
