@@ -110,17 +110,21 @@ check "sbatch accepted the job ($JOBID)" [ -n "$JOBID" ]
 check "three shards journaled under Slurm" wait_done "$TF_TMP/s" 3 120
 scancel --batch --signal=USR1 "$JOBID"
 state() { scontrol show job "$JOBID" 2> /dev/null | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-finished=0
-for _ in $(seq 600); do
-    st=$(state JobState)
-    if [ "$st" = COMPLETED ]; then finished=1; break; fi
-    # Slurm delays a requeued job (Reason=BeginTime, about two minutes):
-    # the test lets it start at once
-    if [ "$st" = PENDING ] && [ "$(state Reason)" = BeginTime ]; then
-        scontrol update JobId="$JOBID" StartTime=now 2> /dev/null || true
-    fi
-    sleep 0.2
-done
+# await_completed: poll until job $JOBID is COMPLETED (finished=1) or 120 s pass
+await_completed() {
+    finished=0
+    for _ in $(seq 600); do
+        st=$(state JobState)
+        if [ "$st" = COMPLETED ]; then finished=1; break; fi
+        # Slurm delays a requeued job (Reason=BeginTime, about two minutes):
+        # the test lets it start at once
+        if [ "$st" = PENDING ] && [ "$(state Reason)" = BeginTime ]; then
+            scontrol update JobId="$JOBID" StartTime=now 2> /dev/null || true
+        fi
+        sleep 0.2
+    done
+}
+await_completed
 log=$TF_TMP/slurm-$JOBID.out
 check "job completed after the requeue (state $(state JobState))" [ "$finished" -eq 1 ]
 check "the job was requeued once (Restarts=$(state Restarts))" [ "$(state Restarts)" = 1 ]
@@ -131,6 +135,25 @@ check "second run resumed" grep -q "run 1 on" "$log"
 check "second run skipped the journaled shards" grep -Eq "resuming job .*: [1-9][0-9]* of" "$log"
 check "second run finished with 0" grep -q "tracefarm exited with status 0" "$log"
 check "outputs identical to an uninterrupted run" same_as_base "$TF_TMP/s"
+
+# SIGTERM to every process of the job at once (a preemption, or a time limit
+# without the early warning): mpirun does not forward SIGTERM, it ends the
+# ranks and exits 1; the script was signalled, so it requeues all the same,
+# and the job resumes from its journal.
+job t.json "$TF_TMP/t" 25
+JOBID=$(sbatch --parsable --ntasks=2 -D "$TF_TMP" --output="$TF_TMP/slurm-%j.out" \
+    "$TF_SRC/jobs/slurm/maze.sbatch" t.json)
+check "sbatch accepted the second job ($JOBID)" [ -n "$JOBID" ]
+check "three shards journaled before the SIGTERM" wait_done "$TF_TMP/t" 3 120
+scancel --full --signal=TERM "$JOBID"
+await_completed
+log=$TF_TMP/slurm-$JOBID.out
+check "TERM: job completed after the requeue (state $(state JobState))" [ "$finished" -eq 1 ]
+check "TERM: requeued once (Restarts=$(state Restarts))" [ "$(state Restarts)" = 1 ]
+check "TERM: the script requeued it" grep -q "requeueing job $JOBID" "$log"
+check "TERM: second run resumed" grep -Eq "resuming job .*: [1-9][0-9]* of" "$log"
+check "TERM: second run finished with 0" grep -q "tracefarm exited with status 0" "$log"
+check "TERM: outputs identical to an uninterrupted run" same_as_base "$TF_TMP/t"
 if [ "$FAIL" -ne 0 ]; then
     echo "--- $log"
     cat "$log"
