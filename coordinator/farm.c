@@ -17,7 +17,9 @@
  */
 #include "tracefarm/farm.h"
 
+#include "tracefarm/hash.h"
 #include "tracefarm/journal.h"
+#include "tracefarm/testhook.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"
 
@@ -119,31 +121,6 @@ static void clear_parts_in(const char *dir, int recurse)
 static void clear_parts(const char *partdir)
 {
     clear_parts_in(partdir, 1);
-}
-
-/* Test-only (docs/resume.md): TF_TEST_SLOW="RANK:MS[:COUNT]" makes rank
- * RANK ("*": every rank) sleep MS milliseconds before each of its first
- * COUNT shards (all of them when COUNT is absent). */
-static void test_slow(int rank, uint64_t nth)
-{
-    const char *v = getenv("TF_TEST_SLOW");
-    if (!v)
-        return;
-    char *end = NULL;
-    long r = -1;
-    if (*v == '*')
-        end = (char *)v + 1;
-    else
-        r = strtol(v, &end, 10);
-    if (!end || *end != ':' || (r >= 0 && r != rank))
-        return;
-    long ms = strtol(end + 1, &end, 10);
-    unsigned long long count = *end == ':' ? strtoull(end + 1, NULL, 10) : UINT64_MAX;
-    if (ms > 0 && nth < count) {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-            ;
-    }
 }
 
 /* Plan the shards. target 0: shard_items records per shard, turned into
@@ -421,7 +398,7 @@ static int worker_loop(MPI_Comm comm, int rank, const tf_job *job, const char *p
         memset(&res, 0, sizeof res);
         tf_diag d;
         d.msg[0] = '\0';
-        test_slow(rank, nth);
+        tf_test_slow(rank, nth);
         char *dir = tf_part_dir(partdir, (uint32_t)msg[5]);
         tf_err err = !dir                    ? TF_ERR_NOMEM
                      : s.file < job->ncorpus ? tf_worker_shard(job, msg[0], &s, dir, &res, &d)
@@ -619,7 +596,7 @@ static int run_alone(coord *c)
         memset(&res, 0, sizeof res);
         tf_diag d;
         d.msg[0] = '\0';
-        test_slow(0, nth);
+        tf_test_slow(0, nth);
         if (tf_worker_shard(c->job, k, tf_plan_get(c->plan, k), c->partdir, &res, &d) != TF_OK) {
             fprintf(stderr, "tracefarm: shard %zu: %s\n", k, d.msg);
             return 1;

@@ -1,6 +1,8 @@
 /* journal.c: the journal of finished shards (see journal.h, docs/resume.md). */
 #include "tracefarm/journal.h"
 
+#include "tracefarm/hash.h"
+#include "tracefarm/testhook.h"
 #include "tracefarm/zio.h"
 
 #include <errno.h>
@@ -20,29 +22,6 @@ struct tf_journal {
     char *path;       /* for messages */
     uint64_t appends; /* records appended by this process (test hook) */
 };
-
-/* FNV-1a over n bytes: cheap, stable, good enough to detect torn lines and
- * to name specs and plans (not a defence against tampering). */
-uint64_t tf_fnv64(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-/* Test-only: raise SIGKILL when TF_TEST_KILL_AT is "point:count". */
-void tf_test_kill(const char *point, uint64_t count)
-{
-    const char *v = getenv("TF_TEST_KILL_AT");
-    size_t n = strlen(point);
-    if (!v || strncmp(v, point, n) != 0 || v[n] != ':')
-        return;
-    if (strtoull(v + n + 1, NULL, 10) == count)
-        raise(SIGKILL);
-}
 
 /* Free a loaded journal (journal.h). */
 void tf_journal_state_free(tf_journal_state *s)
@@ -167,9 +146,8 @@ static tf_err append(tf_journal *j, const char *text, tf_diag *d)
     if (n < 0 || (size_t)n >= sizeof line)
         return TF_ERR_INTERNAL;
     j->appends++;
-    const char *v = getenv("TF_TEST_KILL_AT");
     size_t len = (size_t)n;
-    if (v && strncmp(v, "journal:", 8) == 0 && strtoull(v + 8, NULL, 10) == j->appends)
+    if (tf_test_at("journal", j->appends))
         len = (size_t)n / 2; /* a torn write, then the kill below */
     if (write(j->fd, line, len) != (ssize_t)len || fsync(j->fd) != 0) {
         tf_diag_set(d, "%s: cannot append: %s", j->path, strerror(errno));

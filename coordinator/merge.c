@@ -7,7 +7,7 @@
  */
 #include "tracefarm/farm.h"
 #include "tracefarm/text.h"
-#include "tracefarm/journal.h"
+#include "tracefarm/testhook.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"
 

@@ -1,14 +1,15 @@
 /* genmain.c: corpus records and the "tracefarm gen maze" CLI.
  *
  * A record is a pure function of (options, index): its seed is derived from
- * (--seed, i), the maze from that seed (tf_gen_maze), the reference output
+ * (--seed, i), the maze from that seed (tf_maze_generate), the reference output
  * from the farm's A* (tf_maze_astar, default variant), and the corruption
  * (which one, and where) from a splitmix64 stream of the record seed,
- * applied by tf_gen_corrupt (corrupt.c). See docs/gen.md for the derivation
+ * applied by tf_maze_corrupt (corrupt.c). See docs/gen.md for the derivation
  * and for why each corruption is detectable.
  */
 #include "tracefarm/buf.h"
 #include "tracefarm/gen.h"
+#include "tracefarm/maze.h"
 #include "tracefarm/rng.h"
 
 #include <cjson/cJSON.h>
@@ -53,10 +54,10 @@ static tf_err astar_text(const tf_maze *m, tf_maze_dialect d, tf_buf *out, long 
 typedef struct gen_opts {
     long count;
     int rows, cols;
-    int kind; /* tf_gen_kind or GEN_MIX */
+    int kind; /* tf_maze_gen or GEN_MIX */
     double coverage;
     tf_maze_dialect dialect;
-    int corruption; /* tf_gen_corruption or GEN_MIX */
+    int corruption; /* tf_maze_corruption or GEN_MIX */
     double rate;
     uint64_t seed;
     long frame_items;
@@ -76,10 +77,10 @@ static tf_err build_record(const gen_opts *g, long i, char **line, tf_diag *d)
 {
     *line = NULL;
     uint64_t rs = record_seed(g->seed, i);
-    tf_gen_kind kind =
-        g->kind == GEN_MIX ? (tf_gen_kind)(i % TF_GEN_KIND_COUNT) : (tf_gen_kind)g->kind;
+    tf_maze_gen kind =
+        g->kind == GEN_MIX ? (tf_maze_gen)(i % TF_MAZE_GEN_COUNT) : (tf_maze_gen)g->kind;
     tf_maze *m = NULL;
-    tf_err e = tf_gen_maze(kind, g->rows, g->cols, g->coverage, rs, &m, d);
+    tf_err e = tf_maze_generate(kind, g->rows, g->cols, g->coverage, rs, &m, d);
     if (e != TF_OK)
         return e;
 
@@ -91,11 +92,11 @@ static tf_err build_record(const gen_opts *g, long i, char **line, tf_diag *d)
     long ops = 0;
 
     tf_rng r = {tf_mix64(rs ^ SALT_CORRUPT)};
-    tf_gen_corruption k = TF_CORRUPT_NONE;
-    if (g->corruption != TF_CORRUPT_NONE) {
-        tf_gen_corruption want = g->corruption == GEN_MIX
-                                     ? (tf_gen_corruption)(i % TF_CORRUPT_COUNT)
-                                     : (tf_gen_corruption)g->corruption;
+    tf_maze_corruption k = TF_MAZE_CORRUPT_NONE;
+    if (g->corruption != TF_MAZE_CORRUPT_NONE) {
+        tf_maze_corruption want = g->corruption == GEN_MIX
+                                      ? (tf_maze_corruption)(i % TF_MAZE_CORRUPT_COUNT)
+                                      : (tf_maze_corruption)g->corruption;
         if (tf_rng_unit(&r) < g->rate)
             k = want;
     }
@@ -106,9 +107,9 @@ static tf_err build_record(const gen_opts *g, long i, char **line, tf_diag *d)
         goto done;
     }
     const char *output = ref.data;
-    if (k != TF_CORRUPT_NONE) {
-        tf_gen_corrupt_opts co = {kind, g->coverage, rs, 0, 0, r.x};
-        if ((e = tf_gen_corrupt(m, g->dialect, k, &co, ref.data, &out, d)) != TF_OK)
+    if (k != TF_MAZE_CORRUPT_NONE) {
+        tf_maze_corrupt_opts co = {kind, g->coverage, rs, 0, 0, r.x};
+        if ((e = tf_maze_corrupt(m, g->dialect, k, &co, ref.data, &out, d)) != TF_OK)
             goto done;
         output = out.data;
     }
@@ -120,8 +121,8 @@ static tf_err build_record(const gen_opts *g, long i, char **line, tf_diag *d)
     o = cJSON_CreateObject();
     if (!o || !add_str(o, "id", id) || !cJSON_AddNumberToObject(o, "rows", g->rows) ||
         !cJSON_AddNumberToObject(o, "cols", g->cols) ||
-        !add_str(o, "generator", tf_gen_kind_name(kind)) ||
-        !add_str(o, "corruption", tf_gen_corruption_name(k)) ||
+        !add_str(o, "generator", tf_maze_gen_name(kind)) ||
+        !add_str(o, "corruption", tf_maze_corruption_name(k)) ||
         !cJSON_AddRawToObject(o, "seed", seedtxt))
         goto done;
     if (g->dialect == TF_MAZE_SEARCHFORMER) {
@@ -387,8 +388,9 @@ int tf_gen_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    gen_opts g = {100, 30, 30,   TF_GEN_WILSON, 0.5, TF_MAZE_SEARCHFORMER, TF_CORRUPT_NONE,
-                  1.0, 1,  1000, NULL};
+    gen_opts g = {
+        100, 30,   30,  TF_MAZE_GEN_WILSON, 0.5, TF_MAZE_SEARCHFORMER, TF_MAZE_CORRUPT_NONE, 1.0,
+        1,   1000, NULL};
     bool rate_given = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -426,7 +428,7 @@ int tf_gen_main(int argc, char **argv)
                 return bad(name, v, "not an integer in 1..4096");
             *(name[2] == 'r' ? &g.rows : &g.cols) = (int)n;
         } else if (!strcmp(name, "--generator")) {
-            int k = tf_gen_kind_parse(v);
+            int k = tf_maze_gen_parse(v);
             if (k < 0 && strcmp(v, "mix") != 0)
                 return bad(name, v, "not one of wilson, kruskal, dfs, drunkard, searchformer, mix");
             g.kind = k < 0 ? GEN_MIX : k;
@@ -441,7 +443,7 @@ int tf_gen_main(int argc, char **argv)
             else
                 return bad(name, v, "not one of searchformer, beyond");
         } else if (!strcmp(name, "--corrupt")) {
-            int k = tf_gen_corruption_parse(v);
+            int k = tf_maze_corruption_parse(v);
             if (k < 0 && strcmp(v, "mix") != 0)
                 return bad(name, v,
                            "not one of none, swapped, g, h, coord, drop, duplicate, truncate, "
@@ -468,7 +470,7 @@ int tf_gen_main(int argc, char **argv)
         return bad("--out", NULL, "is required");
     if ((long)g.rows * g.cols > TF_MAZE_MAX_CELLS)
         return bad("--rows/--cols", NULL, "the grid exceeds 4194304 cells");
-    if (rate_given && g.corruption == TF_CORRUPT_NONE)
+    if (rate_given && g.corruption == TF_MAZE_CORRUPT_NONE)
         return bad("--corrupt-rate", NULL, "needs --corrupt");
     return run(&g);
 }

@@ -5,7 +5,7 @@
  * variants are correct A*, so traces vary as real models' do and the
  * strict verdict accepts every one), then apply the flaws the options ask
  * for, each with a probability drawn from the same seed. The corruptions
- * themselves are the generator's (tf_gen_corrupt), so their detectability
+ * themselves are the generator's (tf_maze_corrupt), so their detectability
  * is the one docs/gen.md argues for.
  */
 #include "tracefarm/rng.h"
@@ -165,12 +165,12 @@ static size_t plan_offset(const char *s, size_t len, tf_maze_dialect d)
 
 /* Replace cur by corruption c of it; TF_ERR_PARSE (cur unchanged) when the
  * output has no place for c. */
-static tf_err apply(const tf_maze *m, tf_maze_dialect d, tf_gen_corruption c,
-                    const tf_gen_corrupt_opts *co, tf_buf *cur)
+static tf_err apply(const tf_maze *m, tf_maze_dialect d, tf_maze_corruption c,
+                    const tf_maze_corrupt_opts *co, tf_buf *cur)
 {
     tf_buf next;
     tf_buf_init(&next, cur->limit);
-    tf_err e = tf_gen_corrupt(m, d, c, co, cur->data ? cur->data : "", &next, NULL);
+    tf_err e = tf_maze_corrupt(m, d, c, co, cur->data ? cur->data : "", &next, NULL);
     if (e == TF_OK) {
         tf_buf_free(cur);
         *cur = next;
@@ -187,7 +187,7 @@ static tf_err swap_trace(const tf_maze *m, tf_maze_dialect d, tf_rng *r, bool no
                          tf_buf *cur)
 {
     int rows = tf_maze_rows(m), cols = tf_maze_cols(m);
-    int k0 = (int)tf_rng_below(r, TF_GEN_KIND_COUNT);
+    int k0 = (int)tf_rng_below(r, TF_MAZE_GEN_COUNT);
     int orows = 0, ocols = 0;
     uint64_t stream = tf_rng_next(r);
     if (noisy) {
@@ -201,14 +201,14 @@ static tf_err swap_trace(const tf_maze *m, tf_maze_dialect d, tf_rng *r, bool no
             orows /= 2;
     }
     tf_err e = TF_ERR_PARSE;
-    for (int i = 0; i < TF_GEN_KIND_COUNT && e == TF_ERR_PARSE; i++) {
-        tf_gen_corrupt_opts co = {(tf_gen_kind)((k0 + i) % TF_GEN_KIND_COUNT),
-                                  0.5,
-                                  tf_gen_mix64(seed ^ (noisy ? SALT_NOISE : SALT_SWAP)) & MASK53,
-                                  orows,
-                                  ocols,
-                                  stream};
-        e = apply(m, d, TF_CORRUPT_SWAPPED, &co, cur);
+    for (int i = 0; i < TF_MAZE_GEN_COUNT && e == TF_ERR_PARSE; i++) {
+        tf_maze_corrupt_opts co = {(tf_maze_gen)((k0 + i) % TF_MAZE_GEN_COUNT),
+                                   0.5,
+                                   tf_mix64(seed ^ (noisy ? SALT_NOISE : SALT_SWAP)) & MASK53,
+                                   orows,
+                                   ocols,
+                                   stream};
+        e = apply(m, d, TF_MAZE_CORRUPT_SWAPPED, &co, cur);
     }
     return e;
 }
@@ -218,12 +218,13 @@ static tf_err swap_trace(const tf_maze *m, tf_maze_dialect d, tf_rng *r, bool no
  * grids), the next one in that order is tried. *used gets the one
  * applied; TF_ERR_PARSE if none fits. */
 static tf_err alter_step(const tf_maze *m, tf_maze_dialect d, tf_rng *r, tf_buf *cur,
-                         tf_gen_corruption *used)
+                         tf_maze_corruption *used)
 {
-    static const tf_gen_corruption kinds[5] = {TF_CORRUPT_G, TF_CORRUPT_H, TF_CORRUPT_COORD,
-                                               TF_CORRUPT_DROP, TF_CORRUPT_DUPLICATE};
+    static const tf_maze_corruption kinds[5] = {TF_MAZE_CORRUPT_G, TF_MAZE_CORRUPT_H,
+                                                TF_MAZE_CORRUPT_COORD, TF_MAZE_CORRUPT_DROP,
+                                                TF_MAZE_CORRUPT_DUPLICATE};
     int k0 = (int)tf_rng_below(r, 5);
-    tf_gen_corrupt_opts co = {TF_GEN_WILSON, 0.5, 0, 0, 0, tf_rng_next(r)};
+    tf_maze_corrupt_opts co = {TF_MAZE_GEN_WILSON, 0.5, 0, 0, 0, tf_rng_next(r)};
     tf_err e = TF_ERR_PARSE;
     for (int i = 0; i < 5 && e == TF_ERR_PARSE; i++) {
         *used = kinds[(k0 + i) % 5];
@@ -274,7 +275,7 @@ tf_err tf_serve_model_answer(const tf_serve_model_opts *o, const char *prompt, s
     if (e != TF_OK)
         return e;
 
-    tf_rng r = {tf_gen_mix64(seed ^ SALT_MODEL)};
+    tf_rng r = {tf_mix64(seed ^ SALT_MODEL)};
     tf_astar_opts v;
     permutation((unsigned)tf_rng_below(&r, 24), v.order);
     v.tie = (tf_astar_tie)tf_rng_below(&r, 4);
@@ -300,21 +301,21 @@ tf_err tf_serve_model_answer(const tf_serve_model_opts *o, const char *prompt, s
         goto done;
 
     info->mode = TF_SERVE_CORRECT;
-    info->corruption = TF_CORRUPT_NONE;
+    info->corruption = TF_MAZE_CORRUPT_NONE;
     if (u_swap < o->swap_rate) {
         e = swap_trace(m, d, &r_swap, false, seed, &cur);
         if (e == TF_OK) {
             info->mode = TF_SERVE_SWAP;
-            info->corruption = TF_CORRUPT_SWAPPED;
+            info->corruption = TF_MAZE_CORRUPT_SWAPPED;
         }
     } else if (u_noise < o->length_noise_rate) {
         e = swap_trace(m, d, &r_noise, true, seed, &cur);
         if (e == TF_OK) {
             info->mode = TF_SERVE_LENGTH_NOISE;
-            info->corruption = TF_CORRUPT_SWAPPED;
+            info->corruption = TF_MAZE_CORRUPT_SWAPPED;
         }
     } else if (u_step < o->invalid_step_rate) {
-        tf_gen_corruption used;
+        tf_maze_corruption used;
         e = alter_step(m, d, &r_step, &cur, &used);
         if (e == TF_OK) {
             info->mode = TF_SERVE_INVALID_STEP;
@@ -324,8 +325,8 @@ tf_err tf_serve_model_answer(const tf_serve_model_opts *o, const char *prompt, s
     if (e == TF_ERR_PARSE) /* no place for the flaw: the output stays correct */
         e = TF_OK;
     if (e == TF_OK && u_plan < o->wrong_plan_rate) {
-        tf_gen_corrupt_opts co = {TF_GEN_WILSON, 0.5, 0, 0, 0, tf_rng_next(&r_plan)};
-        e = apply(m, d, TF_CORRUPT_WRONG_PLAN, &co, &cur);
+        tf_maze_corrupt_opts co = {TF_MAZE_GEN_WILSON, 0.5, 0, 0, 0, tf_rng_next(&r_plan)};
+        e = apply(m, d, TF_MAZE_CORRUPT_WRONG_PLAN, &co, &cur);
         if (e == TF_OK)
             info->wrong_plan = true;
         else if (e == TF_ERR_PARSE)

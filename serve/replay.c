@@ -5,6 +5,7 @@
  * the total text kept is capped too, so a huge or hostile file fails with
  * a message instead of exhausting memory.
  */
+#include "tracefarm/hash.h"
 #include "tracefarm/serve.h"
 
 #include <cjson/cJSON.h>
@@ -30,21 +31,10 @@ struct tf_serve_replay {
     size_t bytes;
 };
 
-/* FNV-1a over the prompt bytes. */
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
-
 /* The slot holding prompt, or the empty slot where it would go. */
 static entry *slot_for(const tf_serve_replay *r, const char *p, size_t n)
 {
-    size_t i = (size_t)hash_bytes(p, n) & (r->cap - 1);
+    size_t i = (size_t)tf_fnv64(TF_FNV_SEED, p, n) & (r->cap - 1);
     for (;;) {
         entry *s = &r->slots[i];
         if (!s->prompt || (s->plen == n && memcmp(s->prompt, p, n) == 0))

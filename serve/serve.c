@@ -7,6 +7,8 @@
  * thread only waits for a signal, --max-requests or --idle-exit, then
  * stops the daemon and writes --stats-file.
  */
+#include "tracefarm/hash.h"
+#include "tracefarm/rng.h"
 #include "tracefarm/serve.h"
 
 #include <cjson/cJSON.h>
@@ -158,25 +160,12 @@ static void wait_ms(server *s, long ms)
 
 /* ----- hashing ------------------------------------------------------------ */
 
-/* FNV-1a, continued from h over n bytes. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
-
 /* Hash a string and its terminating NUL (so "ab","c" differs from
  * "a","bc"). */
 static uint64_t fnv_str(uint64_t h, const char *s)
 {
-    return fnv(h, s, strlen(s) + 1);
+    return tf_fnv64(h, s, strlen(s) + 1);
 }
-
-#define FNV0 UINT64_C(0xcbf29ce484222325)
 
 /* --fail-first: count this attempt of the request with hash key and
  * return how many attempts came before it. The table is capped: past
@@ -363,7 +352,7 @@ static bool parse_request(const srv_opts *o, const cJSON *j, bool chat, creq *q,
         return false;
     }
     q->model = cJSON_IsString(v) ? v->valuestring : o->model;
-    uint64_t h = fnv_str(FNV0, "tracefarm-serve");
+    uint64_t h = fnv_str(TF_FNV_SEED, "tracefarm-serve");
     h = fnv_str(h, q->model);
     *ptok = 0;
     if (!chat) {
@@ -635,7 +624,7 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
     long ctok = 0, rtok = 0;
     size_t budget = ANSWER_LIMIT;
     int status = 200;
-    uint64_t base = tf_gen_mix64(q->key ^ tf_gen_mix64(o->seed ^ SALT_SAMPLE));
+    uint64_t base = tf_mix64(q->key ^ tf_mix64(o->seed ^ SALT_SAMPLE));
     for (long i = 0; ok && i < q->n; i++) {
         tf_buf text;
         tf_buf_init(&text, budget);
@@ -646,7 +635,7 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
             n = strlen(t);
             r->mode_counts[TF_SERVE_MODE_COUNT]++;
         } else {
-            uint64_t seed = tf_gen_mix64(base + (uint64_t)(i + 1) * GOLDEN);
+            uint64_t seed = tf_mix64(base + (uint64_t)(i + 1) * GOLDEN);
             tf_serve_answer_info info;
             tf_err e =
                 tf_serve_model_answer(&o->mo, q->prompt, strlen(q->prompt), seed, &text, &info);
@@ -769,7 +758,7 @@ static enum MHD_Result do_completion(server *s, struct MHD_Connection *c, req *r
     pthread_mutex_unlock(&s->mu);
     long delay = o->latency_ms;
     if (o->jitter_ms > 0)
-        delay += (long)(tf_gen_mix64((o->seed ^ SALT_JITTER) + (k + 1) * GOLDEN) %
+        delay += (long)(tf_mix64((o->seed ^ SALT_JITTER) + (k + 1) * GOLDEN) %
                         (uint64_t)(o->jitter_ms + 1));
     if (delay > 0) {
         pthread_mutex_lock(&s->mu);
@@ -778,7 +767,8 @@ static enum MHD_Result do_completion(server *s, struct MHD_Connection *c, req *r
         wait_ms(s, delay);
     }
     if (o->fail_first > 0) {
-        uint64_t key = fnv(fnv_str(FNV0, r->path), r->body.data ? r->body.data : "", r->body.len);
+        uint64_t key =
+            tf_fnv64(fnv_str(TF_FNV_SEED, r->path), r->body.data ? r->body.data : "", r->body.len);
         pthread_mutex_lock(&s->mu);
         unsigned before = ff_attempt(s, key);
         pthread_mutex_unlock(&s->mu);
@@ -788,7 +778,7 @@ static enum MHD_Result do_completion(server *s, struct MHD_Connection *c, req *r
                                  NULL, NULL);
         }
     }
-    double u = (double)(tf_gen_mix64((o->seed ^ SALT_FAULT) + (k + 1) * GOLDEN) >> 11) *
+    double u = (double)(tf_mix64((o->seed ^ SALT_FAULT) + (k + 1) * GOLDEN) >> 11) *
                (1.0 / 9007199254740992.0);
     double th[F_COUNT] = {0};
     th[F_HANG] = o->rate_hang;

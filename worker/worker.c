@@ -1,7 +1,7 @@
 /* worker.c: read a shard, verify each record, write the part (worker.h). */
 #include "tracefarm/worker.h"
 
-#include "tracefarm/cache.h"
+#include "tracefarm/hash.h"
 #include "tracefarm/domain.h"
 #include "tracefarm/fetch.h"
 #include "tracefarm/stats.h"
@@ -333,12 +333,10 @@ static uint64_t ep_item_seed(const tf_endpoint *ep, const char *prompt, size_t n
     int m = ep->has_seed
                 ? snprintf(head, sizeof head, "tracefarm-item-seed-v1\n%" PRIu64 "\n", ep->seed)
                 : snprintf(head, sizeof head, "tracefarm-item-seed-v1\nnone\n");
-    tf_sha256_ctx h;
+    tf_bytes parts[] = {{head, (size_t)m}, {prompt, n}};
     uint8_t dig[32];
-    tf_sha256_init(&h);
-    tf_sha256_update(&h, head, (size_t)m);
-    tf_sha256_update(&h, prompt, n);
-    tf_sha256_final(&h, dig);
+    if (tf_sha256(parts, 2, dig) != TF_OK)
+        return 0;
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
         v = v << 8 | dig[i];

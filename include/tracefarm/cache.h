@@ -1,4 +1,4 @@
-/* cache.h: the response cache, and the SHA-256 that keys it.
+/* cache.h: the response cache.
  *
  * A cache is a directory shared by every rank of every run that names it.
  * Each successful model response is one file
@@ -28,26 +28,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- SHA-256 (FIPS 180-4) ---- */
-
-typedef struct tf_sha256_ctx {
-    uint32_t h[8];     /* chaining state */
-    uint64_t bytes;    /* message length so far */
-    uint8_t block[64]; /* pending partial block */
-    size_t fill;       /* bytes in block */
-} tf_sha256_ctx;
-
-/* Start, feed and finish a digest. */
-void tf_sha256_init(tf_sha256_ctx *c);
-void tf_sha256_update(tf_sha256_ctx *c, const void *p, size_t n);
-void tf_sha256_final(tf_sha256_ctx *c, uint8_t out[32]);
-
-/* One-shot digest of n bytes at p. */
-void tf_sha256(const void *p, size_t n, uint8_t out[32]);
-
-/* Lower-case hex of a digest into hex (65 bytes: 64 digits and a NUL). */
-void tf_sha256_hex(const uint8_t dig[32], char hex[65]);
-
 /* ---- the cache ---- */
 
 typedef struct tf_cache tf_cache; /* opaque: a cache directory and counters */
@@ -61,11 +41,12 @@ typedef struct tf_cache_counts {
     uint64_t write_errors; /* entries that could not be stored */
 } tf_cache_counts;
 
-/* The key of a request: SHA-256 of "tracefarm-cache-v1\n" + api + "\n" +
- * decimal sample + "\n" + body, as 64 hex digits into hex. api is the API
- * kind ("completions" or "chat"); body the exact request body sent. */
-void tf_cache_key(const char *api, unsigned sample, const char *body, size_t body_len,
-                  char hex[65]);
+/* The key of a request: SHA-256 (hash.h) of "tracefarm-cache-v1\n" + api +
+ * "\n" + decimal sample + "\n" + body, as 64 hex digits into hex. api is
+ * the API kind ("completions" or "chat"); body the exact request body sent.
+ * Errors: those of tf_sha256. */
+tf_err tf_cache_key(const char *api, unsigned sample, const char *body, size_t body_len,
+                    char hex[65]) TF_MUST_USE;
 
 /* Open (and create, mkdir -p) the cache directory dir. *out is owned by
  * the caller, freed with tf_cache_free. TF_ERR_IO naming dir if it cannot

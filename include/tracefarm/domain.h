@@ -3,7 +3,7 @@
  * A domain knows one kind of problem: how to read it from a corpus record,
  * how to build the prompt a model would get, how to verify a model's
  * output step by step, and how complex the problem is. Each domain is one
- * file filling a const tf_domain; worker/verify/registry.c lists them.
+ * file filling a const tf_domain; verify/registry.c lists them.
  *
  * The functions are pure (no MPI, no network, no files).
  */

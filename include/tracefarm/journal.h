@@ -71,10 +71,6 @@ void tf_journal_close(tf_journal *j); /* accepts NULL */
  * with object keys sorted. Caller frees with cJSON_Delete. */
 cJSON *tf_job_identity(const tf_job *job);
 
-/* FNV-1a 64 of n bytes, continuing from h (start with TF_FNV_SEED). */
-#define TF_FNV_SEED 14695981039346656037ULL
-uint64_t tf_fnv64(uint64_t h, const void *p, size_t n);
-
 /* Hash of a plan's shard list. */
 uint64_t tf_plan_hash(const tf_plan *plan);
 
@@ -86,9 +82,5 @@ int tf_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n);
 /* The inputs array of a header: [{"path", "size", "mtime"}] of each corpus
  * file (strings, so 64-bit values stay exact). NULL and d set on failure. */
 cJSON *tf_journal_inputs(const tf_job *job, tf_diag *d);
-
-/* Test-only fault injection (docs/resume.md): when the environment variable
- * TF_TEST_KILL_AT is "POINT:N" and count == N, raise SIGKILL. */
-void tf_test_kill(const char *point, uint64_t count);
 
 #endif

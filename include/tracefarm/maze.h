@@ -1,8 +1,10 @@
-/* maze.h: the maze domain's pure core: grids, prompts, the A* trace
- * verifier (reference and strict verdicts), and a reference A* search.
+/* maze.h: the maze model: grids, prompts, shortest paths, the farm's A*
+ * (with the variants a correct A* may take), maze generators and the
+ * corruptions studies apply to A* outputs. Used by the maze verifier
+ * (maze_verify.h), "tracefarm gen" and "tracefarm serve".
  *
  * Pure: no files, no MPI, no network. Bytes in, values out. See
- * docs/maze.md for the trace language and every error code.
+ * docs/maze.md for the trace language and docs/gen.md for the generators.
  *
  * Coordinates: x is the column (0 <= x < cols), y the row (0 <= y < rows).
  * Moves are 4-connected, cost 1; h is the Manhattan distance to the goal.
@@ -22,6 +24,8 @@
 /* Largest grid side and cell count accepted (bounds per-item memory). */
 #define TF_MAZE_MAX_SIDE 4096
 #define TF_MAZE_MAX_CELLS (1L << 22)
+/* Most operations (create/close) in one trace that is verified or corrupted. */
+#define TF_MAZE_MAX_OPS (1L << 24)
 
 typedef enum tf_maze_dialect {
     /* prompt "start x y goal x y wall x y ..."; output
@@ -32,47 +36,6 @@ typedef enum tf_maze_dialect {
      * ... solution plan x y ... end"; the start is implicitly open. */
     TF_MAZE_BEYOND = 1,
 } tf_maze_dialect;
-
-/* Error codes, trace then plan. Names (tf_maze_code_name) are the strings
- * written to outputs. STRICT_ codes are only ever reported by the strict
- * verdict; the others by both. */
-typedef enum tf_maze_code {
-    TF_MAZE_OK = 0,
-    /* trace, reference-compatible */
-    TF_MAZE_OPERATION_SYNTAX_ERROR,
-    TF_MAZE_INVALID_COORDINATES,
-    TF_MAZE_CREATE_CLOSE_WALL,
-    TF_MAZE_FIRST_CREATE_NOT_LAST_CLOSED, /* create before any close (beyond
-                                             dialect; searchformer allows the
-                                             start to be created first) */
-    TF_MAZE_CREATE_NON_NEIGHBOR,
-    TF_MAZE_CREATE_ALREADY_CLOSED,
-    TF_MAZE_CLOSE_NOT_IN_OPEN_LIST,
-    TF_MAZE_CLOSE_NOT_LOWEST_F_VALUE,
-    TF_MAZE_GOAL_NOT_REACHED,
-    TF_MAZE_PLAN_EXTRACTION_ERROR,
-    TF_MAZE_PLAN_LENGTH_MISMATCH,
-    TF_MAZE_EXTRACTED_PLAN_INVALID,
-    /* trace, strict only */
-    TF_MAZE_STRICT_WRONG_G,         /* g != parent g + 1 (start: g != 0) */
-    TF_MAZE_STRICT_WRONG_H,         /* h != Manhattan distance to goal */
-    TF_MAZE_STRICT_START_NOT_FIRST, /* searchformer: first create is not
-                                       the start (or a second pre-close
-                                       create) */
-    TF_MAZE_STRICT_CLOSE_ALREADY_CLOSED,
-    TF_MAZE_STRICT_MISSING_NEIGHBOR, /* an improvable neighbour of the
-                                        expanded node was not created */
-    TF_MAZE_STRICT_AFTER_GOAL,       /* operations after the goal closed */
-    /* plan */
-    TF_MAZE_PLAN_SYNTAX_ERROR,
-    TF_MAZE_ILLEGAL_START,
-    TF_MAZE_ILLEGAL_MOVE,
-    TF_MAZE_PLAN_GOAL_NOT_REACHED,
-    TF_MAZE_CODE_COUNT
-} tf_maze_code;
-
-/* "operation_syntax_error", ... ; "ok" for TF_MAZE_OK; NULL out of range. */
-const char *tf_maze_code_name(tf_maze_code c);
 
 /* ----- grid ------------------------------------------------------------ */
 
@@ -109,44 +72,6 @@ tf_err tf_maze_write_prompt(const tf_maze *m, tf_maze_dialect d, tf_buf *out) TF
 /* Length in cells of a shortest start-goal path (BFS); 0 if unsolvable. */
 long tf_maze_optimal_plan_len(const tf_maze *m);
 
-/* ----- verifier -------------------------------------------------------- */
-
-/* One verdict of a trace: first error and count. */
-typedef struct tf_maze_check {
-    bool valid;         /* no error at all */
-    tf_maze_code first; /* first error, TF_MAZE_OK if valid */
-    long first_step;    /* operation index (0-based) of the first error;
-                           for end-of-trace checks: the operation count;
-                           -1 if valid */
-    long errors;        /* number of errors */
-} tf_maze_check;
-
-typedef struct tf_maze_verdict {
-    long trace_len;          /* operations parsed (create + close) */
-    tf_maze_check ref;       /* reference-compatible verdict */
-    tf_maze_check strict;    /* strict verdict (see docs/maze.md) */
-    bool plan_valid;         /* the plan is a legal start-goal path */
-    tf_maze_code plan_error; /* first plan error, TF_MAZE_OK if valid */
-    long plan_len;           /* cells in the model's plan (0 if none) */
-    bool plan_optimal;       /* plan_valid and plan_len == optimal */
-    long optimal_plan_len;   /* BFS optimum in cells, 0 if unsolvable */
-} tf_maze_verdict;
-
-/* Verify a model output against a problem. For TF_MAZE_SEARCHFORMER the
- * output is "[bos] create ... plan ... [eos]"; for TF_MAZE_BEYOND it is
- * "[reasoning] close ... solution plan ... end" (the text after the query;
- * a full "query ... reasoning ..." text is accepted too: everything up to
- * and including "reasoning" is skipped). Never fails on bad model output:
- * that is a verdict. Errors: TF_ERR_NOMEM, TF_ERR_TOO_BIG (more than
- * TF_MAZE_MAX_OPS operations). */
-#define TF_MAZE_MAX_OPS (1L << 24)
-tf_err tf_maze_verify(const tf_maze *m, tf_maze_dialect d, const char *output, size_t len,
-                      tf_maze_verdict *v) TF_MUST_USE;
-
-/* Count the create/close operations in an output (as tf_maze_verify would
- * parse them). Used for the complexity of a record's reference trace. */
-long tf_maze_count_ops(tf_maze_dialect d, const char *output, size_t len);
-
 /* ----- reference A* ----------------------------------------------------- */
 
 typedef enum tf_astar_tie {
@@ -182,5 +107,71 @@ tf_err tf_maze_astar(const tf_maze *m, const tf_astar_opts *o, tf_maze_dialect d
  * text. */
 tf_err tf_maze_astar_count(const tf_maze *m, const tf_astar_opts *o, tf_maze_dialect d, long *ops,
                            long *plan_len) TF_MUST_USE;
+
+/* ----- generators and corruptions (tracefarm gen, tracefarm serve) ------- */
+
+typedef enum tf_maze_gen {
+    TF_MAZE_GEN_WILSON = 0,   /* uniform spanning tree (loop-erased random walks) */
+    TF_MAZE_GEN_KRUSKAL,      /* randomised Kruskal */
+    TF_MAZE_GEN_DFS,          /* randomised depth-first backtracker */
+    TF_MAZE_GEN_DRUNKARD,     /* random walk carving until a coverage is reached */
+    TF_MAZE_GEN_SEARCHFORMER, /* random walls, 30-50 %, solvable, plan >= max(rows,cols) */
+    TF_MAZE_GEN_COUNT
+} tf_maze_gen;
+
+/* "wilson", "kruskal", "dfs", "drunkard", "searchformer"; NULL if out of range. */
+const char *tf_maze_gen_name(tf_maze_gen k);
+/* Inverse of tf_maze_gen_name; -1 if unknown. */
+int tf_maze_gen_parse(const char *name);
+
+typedef enum tf_maze_corruption {
+    TF_MAZE_CORRUPT_NONE = 0,
+    TF_MAZE_CORRUPT_SWAPPED,    /* another maze's trace, this maze's correct plan */
+    TF_MAZE_CORRUPT_G,          /* one create's g altered */
+    TF_MAZE_CORRUPT_H,          /* one create's h altered */
+    TF_MAZE_CORRUPT_COORD,      /* one create moved to a non-neighbour cell */
+    TF_MAZE_CORRUPT_DROP,       /* one operation dropped */
+    TF_MAZE_CORRUPT_DUPLICATE,  /* one operation duplicated */
+    TF_MAZE_CORRUPT_TRUNCATE,   /* trace cut before the goal is closed */
+    TF_MAZE_CORRUPT_WRONG_PLAN, /* plan altered to an illegal one */
+    TF_MAZE_CORRUPT_COUNT
+} tf_maze_corruption;
+
+/* "none", "swapped", "g", "h", "coord", "drop", "duplicate", "truncate",
+ * "wrong_plan"; NULL if out of range. */
+const char *tf_maze_corruption_name(tf_maze_corruption c);
+int tf_maze_corruption_parse(const char *name);
+
+/* Build one maze of kind k from a 64-bit seed (same seed, same maze).
+ * For TF_MAZE_GEN_DRUNKARD, coverage is the open fraction to reach (0 < c <= 1);
+ * other kinds ignore it. Start and goal are distinct open cells and the
+ * maze is solvable. TF_ERR_PARSE if no such maze exists for the size (for
+ * example 1 x 1) after a bounded number of tries. Caller frees *out. */
+tf_err tf_maze_generate(tf_maze_gen k, int rows, int cols, double coverage, uint64_t seed,
+                        tf_maze **out, tf_diag *d) TF_MUST_USE;
+
+/* Where a corruption's random choices come from. */
+typedef struct tf_maze_corrupt_opts {
+    tf_maze_gen kind; /* swapped: generator of the other mazes */
+    double coverage;  /* swapped, TF_MAZE_GEN_DRUNKARD: open fraction */
+    uint64_t seed;    /* swapped: try k uses the maze of seed
+                         mix64((seed ^ "swapped") + (k + 1) * golden) & (2^53 - 1) */
+    int rows, cols;   /* swapped: size of the other mazes; 0 = m's own */
+    uint64_t stream;  /* state of the splitmix64 stream that places the
+                         corruption (first draw: mix64(stream + golden)) */
+} tf_maze_corrupt_opts;
+
+/* Apply corruption c to ref_output, an output of maze m in dialect d as
+ * tf_maze_astar writes it (any variant; no prompt), and append the
+ * corrupted output, in the same layout, to out. TF_MAZE_CORRUPT_NONE copies it.
+ * docs/gen.md says what each corruption changes and why the verifier
+ * catches it. The result is a pure function of the arguments. Errors:
+ * TF_ERR_PARSE when the output has no place for the corruption (say coord
+ * on a 1 x 2 grid; message in d), TF_ERR_INTERNAL when ref_output is not
+ * in tf_maze_astar's layout, TF_ERR_USAGE for a corruption out of range,
+ * and those of tf_buf_append. */
+tf_err tf_maze_corrupt(const tf_maze *m, tf_maze_dialect d, tf_maze_corruption c,
+                       const tf_maze_corrupt_opts *o, const char *ref_output, tf_buf *out,
+                       tf_diag *diag) TF_MUST_USE;
 
 #endif

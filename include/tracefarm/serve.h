@@ -16,7 +16,6 @@
 
 #include "tracefarm/buf.h"
 #include "tracefarm/err.h"
-#include "tracefarm/gen.h"
 #include "tracefarm/maze.h"
 
 #include <stdbool.h>
@@ -57,14 +56,14 @@ typedef struct tf_serve_model_opts {
 
 typedef struct tf_serve_answer_info {
     tf_serve_mode mode;
-    tf_gen_corruption corruption; /* the gen corruption used for the trace
-                                     (TF_CORRUPT_NONE when correct) */
-    bool wrong_plan;              /* the plan was made illegal */
-    tf_maze_dialect dialect;      /* the prompt's dialect (beyond: "query") */
-    tf_astar_opts variant;        /* the A* variant that wrote the trace */
-    size_t plan_at;               /* byte offset in the answer where the plan
-                                     part starts ("plan" / "solution"); the
-                                     answer's length when there is none */
+    tf_maze_corruption corruption; /* the gen corruption used for the trace
+                                     (TF_MAZE_CORRUPT_NONE when correct) */
+    bool wrong_plan;               /* the plan was made illegal */
+    tf_maze_dialect dialect;       /* the prompt's dialect (beyond: "query") */
+    tf_astar_opts variant;         /* the A* variant that wrote the trace */
+    size_t plan_at;                /* byte offset in the answer where the plan
+                                      part starts ("plan" / "solution"); the
+                                      answer's length when there is none */
 } tf_serve_answer_info;
 
 /* Answer a prompt as the synthetic model, for one sample whose seed is

@@ -2,11 +2,11 @@
 # CTest test (label "fuzz"); with -DTF_FUZZ=ON and clang, each target is
 # also built as a libFuzzer binary (scripts/fuzz.sh runs them).
 set(TF_FUZZ_TARGETS
-    "fuzz_maze:tf_mazeverify tf_mazecore tf_common"
+    "fuzz_maze:tf_verify"
     "fuzz_job:tf_farm"
-    "fuzz_corpus:tf_corpus tf_common"
+    "fuzz_corpus:tf_corpus"
     "fuzz_record:tf_farm"
-    "fuzz_response:tf_fetch tf_common")
+    "fuzz_response:tf_fetch")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 name)

@@ -2,7 +2,7 @@
  * Byte 0 picks the dialect and grid size; the rest is "prompt\noutput"
  * (searchformer) or one text (beyond). Bad model output is a verdict, so
  * everything must return normally and the verdict must be self-consistent. */
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,2 +1,2 @@
-tf_unit_test(test_stats LIBS tf_common)
+tf_unit_test(test_stats LIBS tf_stats)
 tf_unit_test(test_common LIBS tf_common)

@@ -1,4 +1,4 @@
-# The fetch client and the response cache (worker/fetch*.c, worker/cache*.c).
+# The fetch client and the response cache (fetch/).
 tf_unit_test(test_cache LIBS tf_fetch tf_common)
 tf_unit_test(test_fetch LIBS tf_fetch tf_common m)
 # Against a real "tracefarm serve" on 127.0.0.1 (started and stopped by the test).

@@ -1,6 +1,8 @@
-/* test_common.c: bounded buffers, diagnostics, atomic zstd output. */
+/* test_common.c: bounded buffers, diagnostics, atomic zstd output, hashes,
+ * UTF-8 checks. */
 #include "tf_test.h"
 #include "tracefarm/buf.h"
+#include "tracefarm/hash.h"
 #include "tracefarm/text.h"
 #include "tracefarm/zio.h"
 
@@ -10,8 +12,42 @@
 #include <unistd.h>
 #include <zstd.h>
 
+static void hex_of(const void *p, size_t n, char hex[65])
+{
+    uint8_t dig[32];
+    tf_bytes one = {p, n};
+    CHECK(tf_sha256(&one, 1, dig) == TF_OK);
+    tf_hex(dig, sizeof dig, hex);
+}
+
+/* SHA-256 (libcrypto behind tf_sha256) against FIPS 180-4 / NIST vectors,
+ * and a message in pieces equals the message whole. FNV-1a 64 against its
+ * published vectors. */
+static void test_hash(void)
+{
+    char hex[65];
+    hex_of("", 0, hex);
+    CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+    hex_of("abc", 3, hex);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    hex_of(m448, strlen(m448), hex);
+    CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+    /* the 448-bit message in three pieces, one of them empty */
+    tf_bytes parts[] = {{m448, 10}, {NULL, 0}, {m448 + 10, strlen(m448) - 10}};
+    uint8_t dig[32];
+    CHECK(tf_sha256(parts, 3, dig) == TF_OK);
+    tf_hex(dig, sizeof dig, hex);
+    CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+    CHECK(tf_fnv64(TF_FNV_SEED, "", 0) == UINT64_C(0xcbf29ce484222325));
+    CHECK(tf_fnv64(TF_FNV_SEED, "a", 1) == UINT64_C(0xaf63dc4c8601ec8c));
+    CHECK(tf_fnv64(TF_FNV_SEED, "foobar", 6) == UINT64_C(0x85944171f73967e8));
+    CHECK(tf_fnv64(tf_fnv64(TF_FNV_SEED, "foo", 3), "bar", 3) == UINT64_C(0x85944171f73967e8));
+}
+
 int main(void)
 {
+    test_hash();
     /* The cap holds and a refused append leaves the buffer as it was. */
     tf_buf b;
     tf_buf_init(&b, 10);

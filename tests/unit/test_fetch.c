@@ -352,7 +352,7 @@ static void test_client_offline(void)
         "\"logprobs\":2}",
         (unsigned long long)seed0);
     char key[65];
-    tf_cache_key("completions", 0, body, strlen(body), key);
+    CHECK(tf_cache_key("completions", 0, body, strlen(body), key) == TF_OK);
     CHECKF(strcmp(key, key0) == 0, "body %s", body);
     tf_cache *c = NULL;
     CHECK(tf_cache_open(cache, &c, &d) == TF_OK);

@@ -6,7 +6,7 @@
  */
 #include "tf_test.h"
 #include "tracefarm/gen.h"
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 
 #include <cjson/cJSON.h>
 #include <zstd.h>
@@ -195,20 +195,20 @@ static bool open_record(const cJSON *o, tf_maze_dialect d, rec *r, tf_diag *diag
 
 static void test_names(void)
 {
-    for (int k = 0; k < TF_GEN_KIND_COUNT; k++) {
-        const char *n = tf_gen_kind_name((tf_gen_kind)k);
-        CHECK(n && tf_gen_kind_parse(n) == k);
+    for (int k = 0; k < TF_MAZE_GEN_COUNT; k++) {
+        const char *n = tf_maze_gen_name((tf_maze_gen)k);
+        CHECK(n && tf_maze_gen_parse(n) == k);
     }
-    CHECK(tf_gen_kind_name(TF_GEN_KIND_COUNT) == NULL && tf_gen_kind_name((tf_gen_kind)-1) == NULL);
-    CHECK(tf_gen_kind_parse("mix") == -1 && tf_gen_kind_parse(NULL) == -1);
-    CHECK(!strcmp(tf_gen_kind_name(TF_GEN_SEARCHFORMER), "searchformer"));
-    for (int k = 0; k < TF_CORRUPT_COUNT; k++) {
-        const char *n = tf_gen_corruption_name((tf_gen_corruption)k);
-        CHECK(n && tf_gen_corruption_parse(n) == k);
+    CHECK(tf_maze_gen_name(TF_MAZE_GEN_COUNT) == NULL && tf_maze_gen_name((tf_maze_gen)-1) == NULL);
+    CHECK(tf_maze_gen_parse("mix") == -1 && tf_maze_gen_parse(NULL) == -1);
+    CHECK(!strcmp(tf_maze_gen_name(TF_MAZE_GEN_SEARCHFORMER), "searchformer"));
+    for (int k = 0; k < TF_MAZE_CORRUPT_COUNT; k++) {
+        const char *n = tf_maze_corruption_name((tf_maze_corruption)k);
+        CHECK(n && tf_maze_corruption_parse(n) == k);
     }
-    CHECK(tf_gen_corruption_name(TF_CORRUPT_COUNT) == NULL);
-    CHECK(tf_gen_corruption_parse("Swapped") == -1);
-    CHECK(!strcmp(tf_gen_corruption_name(TF_CORRUPT_WRONG_PLAN), "wrong_plan"));
+    CHECK(tf_maze_corruption_name(TF_MAZE_CORRUPT_COUNT) == NULL);
+    CHECK(tf_maze_corruption_parse("Swapped") == -1);
+    CHECK(!strcmp(tf_maze_corruption_name(TF_MAZE_CORRUPT_WRONG_PLAN), "wrong_plan"));
 }
 
 /* Every generator, several sizes and seeds: distinct open start and goal, a
@@ -218,17 +218,17 @@ static void test_generators(void)
     static const int sizes[][2] = {{1, 3},   {3, 1},   {2, 5},   {5, 5}, {8, 13},
                                    {30, 30}, {31, 31}, {17, 64}, {1, 40}};
     long made = 0;
-    for (int k = 0; k < TF_GEN_KIND_COUNT; k++)
+    for (int k = 0; k < TF_MAZE_GEN_COUNT; k++)
         for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
             for (uint64_t seed = 1; seed <= 25; seed++) {
                 int rows = sizes[si][0], cols = sizes[si][1];
                 bool tiny = rows < 5 || cols < 5;
-                if (k == TF_GEN_SEARCHFORMER && tiny)
+                if (k == TF_MAZE_GEN_SEARCHFORMER && tiny)
                     continue; /* covered by the error cases below */
                 tf_maze *m = NULL, *again = NULL;
                 tf_diag d = {{0}};
-                tf_err e = tf_gen_maze((tf_gen_kind)k, rows, cols, 0.4, seed, &m, &d);
-                CHECKF(e == TF_OK, "%s %dx%d seed %lu: %s", tf_gen_kind_name((tf_gen_kind)k), rows,
+                tf_err e = tf_maze_generate((tf_maze_gen)k, rows, cols, 0.4, seed, &m, &d);
+                CHECKF(e == TF_OK, "%s %dx%d seed %lu: %s", tf_maze_gen_name((tf_maze_gen)k), rows,
                        cols, (unsigned long)seed, d.msg);
                 if (e != TF_OK)
                     continue;
@@ -241,7 +241,7 @@ static void test_generators(void)
                 long opt = tf_maze_optimal_plan_len(m);
                 CHECK(opt >= 2);
                 long open = open_cells(m), n = (long)rows * cols;
-                if (k <= TF_GEN_DFS) {
+                if (k <= TF_MAZE_GEN_DFS) {
                     /* a spanning tree of the rooms: rooms at even x, y, open;
                      * odd-odd cells walls; open = 2 rooms - 1; connected */
                     long rooms = (long)((rows + 1) / 2) * ((cols + 1) / 2);
@@ -256,7 +256,7 @@ static void test_generators(void)
                     CHECK(ok);
                     CHECKF(open == 2 * rooms - 1, "open %ld rooms %ld", open, rooms);
                     CHECK(reachable(m) == open);
-                } else if (k == TF_GEN_DRUNKARD) {
+                } else if (k == TF_MAZE_GEN_DRUNKARD) {
                     CHECK(open >= (long)ceil(0.4 * (double)n) && reachable(m) == open);
                 } else {
                     double frac = (double)(n - open) / (double)n;
@@ -267,7 +267,8 @@ static void test_generators(void)
                 tf_buf a, b;
                 tf_buf_init(&a, 1 << 20);
                 tf_buf_init(&b, 1 << 20);
-                CHECK(tf_gen_maze((tf_gen_kind)k, rows, cols, 0.4, seed, &again, NULL) == TF_OK);
+                CHECK(tf_maze_generate((tf_maze_gen)k, rows, cols, 0.4, seed, &again, NULL) ==
+                      TF_OK);
                 if (again) {
                     CHECK(tf_maze_write_prompt(m, TF_MAZE_SEARCHFORMER, &a) == TF_OK);
                     CHECK(tf_maze_write_prompt(again, TF_MAZE_SEARCHFORMER, &b) == TF_OK);
@@ -275,8 +276,8 @@ static void test_generators(void)
                     tf_maze_free(again);
                     again = NULL;
                 }
-                if (!tiny && tf_gen_maze((tf_gen_kind)k, rows, cols, 0.4, seed + 1000, &again,
-                                         NULL) == TF_OK) {
+                if (!tiny && tf_maze_generate((tf_maze_gen)k, rows, cols, 0.4, seed + 1000, &again,
+                                              NULL) == TF_OK) {
                     tf_buf_reset(&b);
                     CHECK(tf_maze_write_prompt(again, TF_MAZE_SEARCHFORMER, &b) == TF_OK);
                     CHECK(a.len != b.len || memcmp(a.data, b.data, a.len) != 0);
@@ -293,7 +294,8 @@ static void test_generators(void)
     for (size_t ci = 0; ci < sizeof covs / sizeof *covs; ci++)
         for (uint64_t seed = 1; seed <= 10; seed++) {
             tf_maze *m = NULL;
-            CHECK(tf_gen_maze(TF_GEN_DRUNKARD, 20, 25, covs[ci], seed, &m, NULL) == TF_OK);
+            CHECK(tf_maze_generate(TF_MAZE_GEN_DRUNKARD, 20, 25, covs[ci], seed, &m, NULL) ==
+                  TF_OK);
             if (m) {
                 long open = open_cells(m);
                 CHECKF(open >= (long)ceil(covs[ci] * 500.0), "coverage %.2f: %ld open", covs[ci],
@@ -303,27 +305,28 @@ static void test_generators(void)
             tf_maze_free(m);
         }
     tf_maze *m = NULL;
-    CHECK(tf_gen_maze(TF_GEN_DRUNKARD, 1, 2, 0.1, 3, &m, NULL) == TF_OK);
+    CHECK(tf_maze_generate(TF_MAZE_GEN_DRUNKARD, 1, 2, 0.1, 3, &m, NULL) == TF_OK);
     if (m)
         CHECK(tf_maze_optimal_plan_len(m) == 2);
     tf_maze_free(m);
 
     /* sizes no generator can serve: TF_ERR_PARSE with a message */
-    for (int k = 0; k < TF_GEN_KIND_COUNT; k++) {
+    for (int k = 0; k < TF_MAZE_GEN_COUNT; k++) {
         tf_diag d = {{0}};
         m = NULL;
-        CHECK(tf_gen_maze((tf_gen_kind)k, 1, 1, 0.5, 1, &m, &d) == TF_ERR_PARSE && !m && d.msg[0]);
+        CHECK(tf_maze_generate((tf_maze_gen)k, 1, 1, 0.5, 1, &m, &d) == TF_ERR_PARSE && !m &&
+              d.msg[0]);
         d.msg[0] = '\0';
-        CHECK(tf_gen_maze((tf_gen_kind)k, 0, 9, 0.5, 1, &m, &d) == TF_ERR_PARSE && d.msg[0]);
+        CHECK(tf_maze_generate((tf_maze_gen)k, 0, 9, 0.5, 1, &m, &d) == TF_ERR_PARSE && d.msg[0]);
     }
     tf_diag d = {{0}};
-    CHECK(tf_gen_maze(TF_GEN_WILSON, 1, 2, 0.5, 1, &m, &d) == TF_ERR_PARSE &&
+    CHECK(tf_maze_generate(TF_MAZE_GEN_WILSON, 1, 2, 0.5, 1, &m, &d) == TF_ERR_PARSE &&
           strstr(d.msg, "wilson"));
-    CHECK(tf_gen_maze(TF_GEN_DRUNKARD, 5, 5, 0.0, 1, &m, &d) == TF_ERR_PARSE);
-    CHECK(tf_gen_maze(TF_GEN_DRUNKARD, 5, 5, 1.5, 1, &m, &d) == TF_ERR_PARSE);
-    CHECK(tf_gen_maze(TF_GEN_SEARCHFORMER, 1, 3, 0.5, 1, &m, &d) == TF_ERR_PARSE &&
+    CHECK(tf_maze_generate(TF_MAZE_GEN_DRUNKARD, 5, 5, 0.0, 1, &m, &d) == TF_ERR_PARSE);
+    CHECK(tf_maze_generate(TF_MAZE_GEN_DRUNKARD, 5, 5, 1.5, 1, &m, &d) == TF_ERR_PARSE);
+    CHECK(tf_maze_generate(TF_MAZE_GEN_SEARCHFORMER, 1, 3, 0.5, 1, &m, &d) == TF_ERR_PARSE &&
           strstr(d.msg, "searchformer"));
-    CHECK(tf_gen_maze(TF_GEN_KIND_COUNT, 5, 5, 0.5, 1, &m, &d) == TF_ERR_PARSE);
+    CHECK(tf_maze_generate(TF_MAZE_GEN_COUNT, 5, 5, 0.5, 1, &m, &d) == TF_ERR_PARSE);
 }
 
 /* ----- records ------------------------------------------------------------ */
@@ -422,7 +425,7 @@ static void check_references(tf_maze_dialect d, const char *rows, const char *co
         snprintf(id, sizeof id, "maze-5-%ld", i);
         CHECK(str_of(o, "id") && !strcmp(str_of(o, "id"), id));
         CHECK(str_of(o, "generator") &&
-              !strcmp(str_of(o, "generator"), tf_gen_kind_name((tf_gen_kind)(i % 5))));
+              !strcmp(str_of(o, "generator"), tf_maze_gen_name((tf_maze_gen)(i % 5))));
         CHECK(str_of(o, "corruption") && !strcmp(str_of(o, "corruption"), "none"));
         double seed = num_of(o, "seed");
         CHECK(seed >= 0 && seed <= 9007199254740992.0 && seed == floor(seed));
@@ -481,12 +484,12 @@ static void hist_print(const char *what, const hist *h)
  * whose reference the published rules already reject (stale entries) prove
  * nothing for the reference verdict, so they are counted, not used, there;
  * the strict verdict and the plan checks apply to every record. */
-static void check_corruption(tf_gen_corruption k, tf_maze_dialect d, const char *size,
+static void check_corruption(tf_maze_corruption k, tf_maze_dialect d, const char *size,
                              const char *count)
 {
     const char *p = tmp_path("corrupt.jsonl");
     const char *dial = d == TF_MAZE_SEARCHFORMER ? "searchformer" : "beyond";
-    const char *name = tf_gen_corruption_name(k);
+    const char *name = tf_maze_corruption_name(k);
     CHECK(gen(p, "--count", count, "--generator", "mix", "--rows", size, "--cols", size,
               "--dialect", dial, "--corrupt", name, "--seed", "11", END) == 0);
     cJSON *arr = load_records(p);
@@ -515,42 +518,42 @@ static void check_corruption(tf_gen_corruption k, tf_maze_dialect d, const char 
         hs.n[v.strict.first]++;
         bool ok = true;
         switch (k) {
-        case TF_CORRUPT_G:
+        case TF_MAZE_CORRUPT_G:
             ok = !v.strict.valid && v.strict.first == TF_MAZE_STRICT_WRONG_G;
             break;
-        case TF_CORRUPT_H:
+        case TF_MAZE_CORRUPT_H:
             ok = !v.strict.valid && v.strict.first == TF_MAZE_STRICT_WRONG_H;
             break;
-        case TF_CORRUPT_WRONG_PLAN:
+        case TF_MAZE_CORRUPT_WRONG_PLAN:
             /* the plan is illegal, the trace untouched */
             ok = !v.plan_valid && !v.plan_optimal && v.strict.valid &&
                  v.ref.valid == rv.ref.valid && v.trace_len == rv.trace_len &&
                  v.plan_len == rv.plan_len;
             break;
-        case TF_CORRUPT_COORD:
+        case TF_MAZE_CORRUPT_COORD:
             ok = !v.strict.valid && (!ref_meaningful || !v.ref.valid);
             if (ref_meaningful)
                 ok = ok && (v.ref.first == TF_MAZE_CREATE_NON_NEIGHBOR ||
                             v.ref.first == TF_MAZE_CREATE_CLOSE_WALL ||
                             v.ref.first == TF_MAZE_CREATE_ALREADY_CLOSED);
             break;
-        case TF_CORRUPT_DUPLICATE:
+        case TF_MAZE_CORRUPT_DUPLICATE:
             ok = !v.strict.valid && (!ref_meaningful || !v.ref.valid);
             if (ref_meaningful)
                 ok = ok && v.ref.first == TF_MAZE_CLOSE_NOT_IN_OPEN_LIST;
             break;
-        case TF_CORRUPT_DROP:
+        case TF_MAZE_CORRUPT_DROP:
             ok = !v.strict.valid && (!ref_meaningful || !v.ref.valid);
             if (ref_meaningful)
                 ok = ok && (v.ref.first == TF_MAZE_CLOSE_NOT_IN_OPEN_LIST ||
                             v.ref.first == TF_MAZE_GOAL_NOT_REACHED);
             break;
-        case TF_CORRUPT_TRUNCATE:
+        case TF_MAZE_CORRUPT_TRUNCATE:
             ok = !v.strict.valid && (!ref_meaningful || !v.ref.valid) && v.plan_valid;
             if (ref_meaningful)
                 ok = ok && v.ref.first == TF_MAZE_GOAL_NOT_REACHED;
             break;
-        case TF_CORRUPT_SWAPPED:
+        case TF_MAZE_CORRUPT_SWAPPED:
             /* this maze's correct plan, another maze's trace */
             ok = !v.strict.valid && (!ref_meaningful || !v.ref.valid) && v.plan_valid &&
                  v.plan_optimal && strstr(r.output, " plan ") &&
@@ -613,7 +616,7 @@ static void test_rate_and_mix(void)
     long i = 0;
     cJSON_ArrayForEach(o, arr)
     {
-        const char *want = tf_gen_corruption_name((tf_gen_corruption)(i % TF_CORRUPT_COUNT));
+        const char *want = tf_maze_corruption_name((tf_maze_corruption)(i % TF_MAZE_CORRUPT_COUNT));
         CHECK(str_of(o, "corruption") && !strcmp(str_of(o, "corruption"), want));
         i++;
     }
@@ -673,10 +676,10 @@ int main(void)
     check_references(TF_MAZE_BEYOND, "12", "12");
     check_references(TF_MAZE_SEARCHFORMER, "20", "31");
     check_references(TF_MAZE_BEYOND, "7", "5");
-    for (int k = 1; k < TF_CORRUPT_COUNT; k++)
+    for (int k = 1; k < TF_MAZE_CORRUPT_COUNT; k++)
         for (int d = 0; d < 2; d++) {
-            check_corruption((tf_gen_corruption)k, (tf_maze_dialect)d, "11", "300");
-            check_corruption((tf_gen_corruption)k, (tf_maze_dialect)d, "5", "100");
+            check_corruption((tf_maze_corruption)k, (tf_maze_dialect)d, "11", "300");
+            check_corruption((tf_maze_corruption)k, (tf_maze_dialect)d, "5", "100");
         }
     test_rate_and_mix();
     test_cli_errors();

@@ -6,8 +6,7 @@
  * after the goal's close, plan cells adjacent).
  */
 #include "tf_test.h"
-#include "tracefarm/gen.h"
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -209,11 +208,11 @@ static void test_prompt_round_trip(void)
     tf_maze_free(m);
 
     /* generated mazes of every kind and both dialects round-trip exactly */
-    for (int k = 0; k < TF_GEN_KIND_COUNT; k++)
+    for (int k = 0; k < TF_MAZE_GEN_COUNT; k++)
         for (uint64_t seed = 1; seed <= 6; seed++) {
             tf_maze *g = NULL, *back = NULL;
-            if (tf_gen_maze((tf_gen_kind)k, 9 + (int)seed, 12, 0.5, seed, &g, NULL) != TF_OK) {
-                CHECKF(0, "tf_gen_maze %d seed %lu", k, (unsigned long)seed);
+            if (tf_maze_generate((tf_maze_gen)k, 9 + (int)seed, 12, 0.5, seed, &g, NULL) != TF_OK) {
+                CHECKF(0, "tf_maze_generate %d seed %lu", k, (unsigned long)seed);
                 continue;
             }
             for (int dl = 0; dl < 2; dl++) {
@@ -386,12 +385,12 @@ static void test_variants(void)
     tf_buf_init(&b, 1 << 24);
     tf_buf_init(&first, 1 << 24);
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
-        for (int k = 0; k < TF_GEN_KIND_COUNT; k++)
+        for (int k = 0; k < TF_MAZE_GEN_COUNT; k++)
             for (uint64_t seed = 100; seed < 115; seed++) {
                 tf_maze *m = NULL;
                 tf_diag gd = {{0}};
-                if (tf_gen_maze((tf_gen_kind)k, sizes[si][0], sizes[si][1], 0.45, seed * 7919 + si,
-                                &m, &gd) != TF_OK) {
+                if (tf_maze_generate((tf_maze_gen)k, sizes[si][0], sizes[si][1], 0.45,
+                                     seed * 7919 + si, &m, &gd) != TF_OK) {
                     CHECKF(0, "gen %d %dx%d: %s", k, sizes[si][0], sizes[si][1], gd.msg);
                     continue;
                 }
@@ -496,7 +495,7 @@ static void test_large(void)
 {
     tf_maze *m = NULL;
     tf_diag d = {{0}};
-    if (tf_gen_maze(TF_GEN_WILSON, 1000, 1000, 0.5, 42, &m, &d) != TF_OK) {
+    if (tf_maze_generate(TF_MAZE_GEN_WILSON, 1000, 1000, 0.5, 42, &m, &d) != TF_OK) {
         CHECKF(0, "%s", d.msg);
         return;
     }

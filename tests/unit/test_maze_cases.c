@@ -7,7 +7,7 @@
  * error code that a dialect can produce is the expected first error of no
  * case of that dialect.
  */
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 #include "tf_test.h"
 
 #include <cjson/cJSON.h>

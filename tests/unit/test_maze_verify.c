@@ -2,7 +2,7 @@
  * length handling, scale (millions of operations), the operation cap,
  * every A* variant accepted by the strict verdict, and random bytes.
  */
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 #include "tf_test.h"
 
 #include <stdint.h>

@@ -9,8 +9,7 @@
  * request has a client timeout, so nothing can be left running.
  */
 #include "tf_test.h"
-#include "tracefarm/gen.h"
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 #include "tracefarm/serve.h"
 
 #include <cjson/cJSON.h>
@@ -71,11 +70,11 @@ static char *slurp(const char *path)
 }
 
 /* A maze of kind k from seed, its prompt in dialect d. */
-static tf_maze *make_maze(tf_gen_kind k, int rows, int cols, uint64_t seed, tf_maze_dialect d,
+static tf_maze *make_maze(tf_maze_gen k, int rows, int cols, uint64_t seed, tf_maze_dialect d,
                           tf_buf *prompt)
 {
     tf_maze *m = NULL;
-    if (tf_gen_maze(k, rows, cols, 0.5, seed, &m, NULL) != TF_OK)
+    if (tf_maze_generate(k, rows, cols, 0.5, seed, &m, NULL) != TF_OK)
         return NULL;
     tf_buf_init(prompt, (size_t)1 << 24);
     if (tf_maze_write_prompt(m, d, prompt) != TF_OK) {
@@ -109,10 +108,10 @@ static void test_model_correct(void)
 {
     long answers = 0, differ = 0;
     for (int d = 0; d < 2; d++)
-        for (int k = 0; k < TF_GEN_KIND_COUNT; k++)
+        for (int k = 0; k < TF_MAZE_GEN_COUNT; k++)
             for (uint64_t ms = 1; ms <= 6; ms++) {
                 tf_buf prompt;
-                tf_maze *m = make_maze((tf_gen_kind)k, 9, 11, ms * 77 + (uint64_t)k,
+                tf_maze *m = make_maze((tf_maze_gen)k, 9, 11, ms * 77 + (uint64_t)k,
                                        (tf_maze_dialect)d, &prompt);
                 CHECK(m != NULL);
                 if (!m)
@@ -162,7 +161,7 @@ static void check_flaw(const char *what, tf_serve_model_opts o, tf_serve_mode wa
     for (int d = 0; d < 2; d++)
         for (uint64_t ms = 1; ms <= 30; ms++) {
             tf_buf prompt;
-            tf_gen_kind k = (tf_gen_kind)(ms % TF_GEN_KIND_COUNT);
+            tf_maze_gen k = (tf_maze_gen)(ms % TF_MAZE_GEN_COUNT);
             tf_maze *m = make_maze(k, 10, 10, ms * 31, (tf_maze_dialect)d, &prompt);
             if (!m)
                 continue;
@@ -216,7 +215,7 @@ static void test_model_flaws(void)
     o = opts(10, 10);
     o.invalid_step_rate = 0.5;
     tf_buf prompt;
-    tf_maze *m = make_maze(TF_GEN_WILSON, 10, 10, 5, TF_MAZE_SEARCHFORMER, &prompt);
+    tf_maze *m = make_maze(TF_MAZE_GEN_WILSON, 10, 10, 5, TF_MAZE_SEARCHFORMER, &prompt);
     long bad = 0;
     for (uint64_t s = 0; s < 200; s++) {
         tf_buf a, b;
@@ -277,7 +276,7 @@ static void test_model_prompts(void)
     tf_maze_free(m);
     for (uint64_t ms = 1; ms <= 5; ms++) {
         tf_buf prompt;
-        m = make_maze(TF_GEN_WILSON, 12, 14, ms, TF_MAZE_SEARCHFORMER, &prompt);
+        m = make_maze(TF_MAZE_GEN_WILSON, 12, 14, ms, TF_MAZE_SEARCHFORMER, &prompt);
         tf_buf_reset(&out);
         CHECK(tf_serve_model_answer(&o, prompt.data, prompt.len, ms, &out, &info) == TF_OK);
         CHECK(m && verify(m, TF_MAZE_SEARCHFORMER, out.data, &v) && v.strict.valid &&
@@ -611,7 +610,7 @@ static void test_server_basics(void)
         for (int chat = 0; chat < 2; chat++)
             for (uint64_t ms = 1; ms <= 6; ms++) {
                 tf_buf prompt;
-                tf_maze *m = make_maze((tf_gen_kind)(ms % TF_GEN_KIND_COUNT), 10, 10, ms * 13,
+                tf_maze *m = make_maze((tf_maze_gen)(ms % TF_MAZE_GEN_COUNT), 10, 10, ms * 13,
                                        (tf_maze_dialect)d, &prompt);
                 if (!m)
                     continue;
@@ -641,7 +640,7 @@ static void test_server_basics(void)
 
     /* byte-identical responses; n; max_tokens; stop; usage */
     tf_buf prompt;
-    tf_maze *m = make_maze(TF_GEN_DFS, 10, 10, 99, TF_MAZE_SEARCHFORMER, &prompt);
+    tf_maze *m = make_maze(TF_MAZE_GEN_DFS, 10, 10, 99, TF_MAZE_SEARCHFORMER, &prompt);
     char *body = completion_body(prompt.data, false, "{\"n\": 3, \"seed\": 1}");
     resp r2;
     http(&s, "POST", "/v1/completions", body, NULL, 5000, &r);
@@ -825,7 +824,7 @@ static void test_server_flaws(void)
             for (int chat = 0; chat < 2; chat++)
                 for (uint64_t ms = 1; ms <= 4; ms++) {
                     tf_buf prompt;
-                    tf_maze *m = make_maze((tf_gen_kind)(ms % TF_GEN_KIND_COUNT), 9, 9, ms * 7 + 1,
+                    tf_maze *m = make_maze((tf_maze_gen)(ms % TF_MAZE_GEN_COUNT), 9, 9, ms * 7 + 1,
                                            (tf_maze_dialect)d, &prompt);
                     if (!m)
                         continue;
@@ -848,7 +847,7 @@ static void test_server_flaws(void)
     if (s.pid <= 0)
         return;
     tf_buf prompt;
-    tf_maze *m = make_maze(TF_GEN_WILSON, 9, 9, 4, TF_MAZE_BEYOND, &prompt);
+    tf_maze *m = make_maze(TF_MAZE_GEN_WILSON, 9, 9, 4, TF_MAZE_BEYOND, &prompt);
     char *body = completion_body(prompt.data, true, NULL);
     resp r;
     http(&s, "POST", "/v1/chat/completions", body, NULL, 5000, &r);

@@ -1,9 +1,9 @@
 /* test_stats_num.c: the exact arithmetic and the order statistics of
- * common/stats_num.c against direct computations: 256-bit products and
+ * stats/stats_num.c against direct computations: 256-bit products and
  * differences, quantiles and rank correlations computed naively from the
  * expanded list of items (O(n^2) Kendall by definition, mid-ranks by
  * sorting), and properties of the Wilson interval. */
-#include "../../common/stats_num.h"
+#include "../../stats/stats_num.h"
 #include "tf_test.h"
 
 #include <math.h>

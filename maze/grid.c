@@ -1,4 +1,4 @@
-/* maze_grid.c: the maze grid (one byte per cell), prompt parsing and
+/* grid.c: the maze grid (one byte per cell), prompt parsing and
  * writing, and the BFS optimum.
  *
  * Cells are stored row-major, index y * cols + x, as bytes (0 open, 1 wall):

@@ -1,11 +1,11 @@
 /* maze.c: the maze domain table: from a corpus record to a verdict.
  *
- * The rules themselves live in maze_rules.c (verifier) and maze_astar.c
+ * The rules themselves live in maze_rules.c (verifier) and maze/astar.c
  * (the farm's own A*, for complexity when a record carries no reference
  * trace); this file only maps records and job options onto them.
  */
 #include "tracefarm/domain.h"
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,13 @@
-/* corrupt.c: the corruptions studies apply to A* outputs (tf_gen_corrupt).
+/* corrupt.c: the corruptions studies apply to A* outputs (tf_maze_corrupt).
  *
  * An output written by the farm's A* (tf_maze_astar, any variant) is parsed
  * back into operations and a plan, altered in one place chosen by a
  * splitmix64 stream, and rendered again in the same layout. Used by the
- * corpus generator (genmain.c) and by the synthetic model of "tracefarm
+ * corpus generator (gen/genmain.c) and by the synthetic model of "tracefarm
  * serve". See docs/gen.md for why each corruption is detectable.
  */
 #include "tracefarm/buf.h"
-#include "tracefarm/gen.h"
+#include "tracefarm/maze.h"
 #include "tracefarm/rng.h"
 
 #include <errno.h>
@@ -20,14 +20,6 @@
 #define MASK53 ((UINT64_C(1) << 53) - 1)     /* seeds stay exact as JSON numbers */
 #define SALT_SWAP UINT64_C(0x73776170706564) /* "swapped" */
 #define SWAP_TRIES 64
-
-/* ----- randomness --------------------------------------------------------- */
-
-/* The splitmix64 finaliser (a bijection of 64-bit words). */
-uint64_t tf_gen_mix64(uint64_t z)
-{
-    return tf_mix64(z);
-}
 
 /* ----- traces as data ----------------------------------------------------- */
 
@@ -179,7 +171,7 @@ static tf_err render(const trace *t, tf_maze_dialect d, tf_buf *out)
 typedef struct corr_ctx {
     const tf_maze *m;
     tf_maze_dialect d;
-    tf_gen_kind kind;
+    tf_maze_gen kind;
     double coverage;
     uint64_t rseed;
     int rows, cols; /* swapped: size of the other mazes */
@@ -492,7 +484,7 @@ static tf_err corrupt_swapped(const corr_ctx *c, trace *t)
     for (int k = 0; k < SWAP_TRIES && e == TF_OK; k++) {
         uint64_t os = tf_mix64((c->rseed ^ SALT_SWAP) + (uint64_t)(k + 1) * TF_RNG_GOLDEN) & MASK53;
         tf_maze *o = NULL;
-        if (tf_gen_maze(c->kind, c->rows, c->cols, c->coverage, os, &o, NULL) != TF_OK)
+        if (tf_maze_generate(c->kind, c->rows, c->cols, c->coverage, os, &o, NULL) != TF_OK)
             continue;
         int ox, oy;
         tf_maze_start(o, &ox, &oy);
@@ -532,7 +524,7 @@ static tf_err corrupt_swapped(const corr_ctx *c, trace *t)
     }
     if (e == TF_OK && !have) {
         tf_diag_set(c->diag, "swapped: no %s maze with a different start in %d tries",
-                    tf_gen_kind_name(c->kind), SWAP_TRIES);
+                    tf_maze_gen_name(c->kind), SWAP_TRIES);
         e = TF_ERR_PARSE;
     }
     if (e != TF_OK) {
@@ -548,26 +540,26 @@ static tf_err corrupt_swapped(const corr_ctx *c, trace *t)
 }
 
 /* Apply corruption k to the parsed reference. */
-static tf_err corrupt(const corr_ctx *c, tf_gen_corruption k, trace *t)
+static tf_err corrupt(const corr_ctx *c, tf_maze_corruption k, trace *t)
 {
     switch (k) {
-    case TF_CORRUPT_SWAPPED:
+    case TF_MAZE_CORRUPT_SWAPPED:
         return corrupt_swapped(c, t);
-    case TF_CORRUPT_G:
+    case TF_MAZE_CORRUPT_G:
         return corrupt_gh(c, t, true);
-    case TF_CORRUPT_H:
+    case TF_MAZE_CORRUPT_H:
         return corrupt_gh(c, t, false);
-    case TF_CORRUPT_COORD:
+    case TF_MAZE_CORRUPT_COORD:
         return corrupt_coord(c, t);
-    case TF_CORRUPT_DROP:
+    case TF_MAZE_CORRUPT_DROP:
         return corrupt_drop(c, t);
-    case TF_CORRUPT_DUPLICATE:
+    case TF_MAZE_CORRUPT_DUPLICATE:
         return corrupt_duplicate(c, t);
-    case TF_CORRUPT_TRUNCATE:
+    case TF_MAZE_CORRUPT_TRUNCATE:
         return corrupt_truncate(c, t);
-    case TF_CORRUPT_WRONG_PLAN:
+    case TF_MAZE_CORRUPT_WRONG_PLAN:
         return corrupt_wrong_plan(c, t);
-    case TF_CORRUPT_NONE:
+    case TF_MAZE_CORRUPT_NONE:
     default:
         return TF_OK;
     }
@@ -576,11 +568,11 @@ static tf_err corrupt(const corr_ctx *c, tf_gen_corruption k, trace *t)
 /* Parse ref_output, apply corruption c with the choices drawn from the
  * stream o->stream, render the result into out. The parsed form owns its
  * arrays; everything is freed on every path. */
-tf_err tf_gen_corrupt(const tf_maze *m, tf_maze_dialect d, tf_gen_corruption c,
-                      const tf_gen_corrupt_opts *o, const char *ref_output, tf_buf *out,
-                      tf_diag *diag)
+tf_err tf_maze_corrupt(const tf_maze *m, tf_maze_dialect d, tf_maze_corruption c,
+                       const tf_maze_corrupt_opts *o, const char *ref_output, tf_buf *out,
+                       tf_diag *diag)
 {
-    if ((int)c < 0 || c >= TF_CORRUPT_COUNT || !ref_output) {
+    if ((int)c < 0 || c >= TF_MAZE_CORRUPT_COUNT || !ref_output) {
         tf_diag_set(diag, "no such corruption %d", (int)c);
         return TF_ERR_USAGE;
     }

@@ -1,115 +1,55 @@
-/* mazegen.c: deterministic maze generators ("tracefarm gen maze").
+/* generate.c: the five maze generators behind tf_maze_generate (maze.h).
  *
- * This file holds the PRNG and the five generators behind tf_gen_maze.
- * Records, corruptions and the command line live in gen/genmain.c; the two
- * share nothing but the public gen.h API, so the PRNG below is private to
- * the mazes (genmain.c keeps its own splitmix64 stream for seeds and
- * corruption choices; see docs/gen.md).
- *
- * Randomness: xoshiro256** seeded by four outputs of splitmix64(seed). No
- * rand(), no time, no global state: a maze is a pure function of
- * (kind, rows, cols, coverage, seed).
+ * Randomness: the xoshiro256** stream of rng.h, seeded by four outputs of
+ * splitmix64(seed). No rand(), no time, no global state: a maze is a pure
+ * function of (kind, rows, cols, coverage, seed). Records and the command
+ * line of "tracefarm gen" are in gen/genmain.c (docs/gen.md).
  */
-#include "tracefarm/gen.h"
+#include "tracefarm/maze.h"
 #include "tracefarm/rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ----- PRNG --------------------------------------------------------------- */
-
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-/* Seed xoshiro256** from the splitmix64 sequence of seed, as its authors
- * recommend; the state can never be all zero since mix64 is a bijection of
- * four distinct inputs. */
-static void rng_seed(rng *r, uint64_t seed)
-{
-    for (int k = 0; k < 4; k++) {
-        seed += 0x9e3779b97f4a7c15ULL;
-        r->s[k] = tf_mix64(seed);
-    }
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman and Vigna). */
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t res = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return res;
-}
-
-/* Uniform in [0, n), n >= 1, without modulo bias (rejection of the short
- * top range), so every cell and direction is exactly equally likely. */
-static uint64_t rng_below(rng *r, uint64_t n)
-{
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do {
-        x = rng_next(r);
-    } while (x >= lim);
-    return x % n;
-}
-
-/* Uniform double in [0, 1) with 53 random bits. */
-static double rng_unit(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
 /* ----- names -------------------------------------------------------------- */
 
-static const char *const kind_names[TF_GEN_KIND_COUNT] = {"wilson", "kruskal", "dfs", "drunkard",
+static const char *const kind_names[TF_MAZE_GEN_COUNT] = {"wilson", "kruskal", "dfs", "drunkard",
                                                           "searchformer"};
 
 /* Names are the strings written to records and accepted by --generator. */
-const char *tf_gen_kind_name(tf_gen_kind k)
+const char *tf_maze_gen_name(tf_maze_gen k)
 {
-    if ((int)k < 0 || k >= TF_GEN_KIND_COUNT)
+    if ((int)k < 0 || k >= TF_MAZE_GEN_COUNT)
         return NULL;
     return kind_names[k];
 }
 
-int tf_gen_kind_parse(const char *name)
+int tf_maze_gen_parse(const char *name)
 {
     if (!name)
         return -1;
-    for (int k = 0; k < TF_GEN_KIND_COUNT; k++)
+    for (int k = 0; k < TF_MAZE_GEN_COUNT; k++)
         if (strcmp(name, kind_names[k]) == 0)
             return k;
     return -1;
 }
 
-static const char *const corruption_names[TF_CORRUPT_COUNT] = {
+static const char *const corruption_names[TF_MAZE_CORRUPT_COUNT] = {
     "none", "swapped", "g", "h", "coord", "drop", "duplicate", "truncate", "wrong_plan"};
 
-const char *tf_gen_corruption_name(tf_gen_corruption c)
+const char *tf_maze_corruption_name(tf_maze_corruption c)
 {
-    if ((int)c < 0 || c >= TF_CORRUPT_COUNT)
+    if ((int)c < 0 || c >= TF_MAZE_CORRUPT_COUNT)
         return NULL;
     return corruption_names[c];
 }
 
-int tf_gen_corruption_parse(const char *name)
+int tf_maze_corruption_parse(const char *name)
 {
     if (!name)
         return -1;
-    for (int k = 0; k < TF_CORRUPT_COUNT; k++)
+    for (int k = 0; k < TF_MAZE_CORRUPT_COUNT; k++)
         if (strcmp(name, corruption_names[k]) == 0)
             return k;
     return -1;
@@ -167,7 +107,7 @@ static void carve_passage(tf_maze *m, const rooms *g, long u, long v)
  * the tree until they hit it. Overwriting next[] on revisits erases loops
  * implicitly. Gives a uniform spanning tree, unlike DFS (long corridors)
  * and Kruskal (many short dead ends). */
-static tf_err wilson(tf_maze *m, const rooms *g, rng *r)
+static tf_err wilson(tf_maze *m, const rooms *g, tf_xoshiro *r)
 {
     unsigned char *in = calloc((size_t)g->n, 1);
     long *next = malloc((size_t)g->n * sizeof *next);
@@ -176,12 +116,12 @@ static tf_err wilson(tf_maze *m, const rooms *g, rng *r)
         free(next);
         return TF_ERR_NOMEM;
     }
-    in[rng_below(r, (uint64_t)g->n)] = 1;
+    in[tf_xoshiro_below(r, (uint64_t)g->n)] = 1;
     for (long i = 0; i < g->n; i++) {
         long u = i, nb[4];
         while (!in[u]) {
             int k = room_neighbours(g, u, nb);
-            next[u] = nb[rng_below(r, (uint64_t)k)];
+            next[u] = nb[tf_xoshiro_below(r, (uint64_t)k)];
             u = next[u];
         }
         for (u = i; !in[u]; u = next[u]) {
@@ -207,7 +147,7 @@ static long dsu_find(long *p, long x)
 /* Randomised Kruskal: all room edges in a shuffled order, each joined when
  * it links two different components. Edge e < H is horizontal (room e/(rc-1)
  * row, column e%(rc-1), to its right), otherwise vertical. */
-static tf_err kruskal(tf_maze *m, const rooms *g, rng *r)
+static tf_err kruskal(tf_maze *m, const rooms *g, tf_xoshiro *r)
 {
     long h = (long)g->rr * (g->rc - 1), v = (long)(g->rr - 1) * g->rc, ne = h + v;
     long *edges = malloc((size_t)(ne > 0 ? ne : 1) * sizeof *edges);
@@ -220,7 +160,7 @@ static tf_err kruskal(tf_maze *m, const rooms *g, rng *r)
     for (long e = 0; e < ne; e++)
         edges[e] = e;
     for (long e = ne - 1; e > 0; e--) { /* Fisher-Yates */
-        long j = (long)rng_below(r, (uint64_t)e + 1);
+        long j = (long)tf_xoshiro_below(r, (uint64_t)e + 1);
         long t = edges[e];
         edges[e] = edges[j];
         edges[j] = t;
@@ -250,7 +190,7 @@ static tf_err kruskal(tf_maze *m, const rooms *g, rng *r)
 
 /* Randomised depth-first backtracker with an explicit stack (recursion
  * would overflow on 2048 x 2048 rooms). */
-static tf_err dfs(tf_maze *m, const rooms *g, rng *r)
+static tf_err dfs(tf_maze *m, const rooms *g, tf_xoshiro *r)
 {
     unsigned char *seen = calloc((size_t)g->n, 1);
     long *stack = malloc((size_t)g->n * sizeof *stack);
@@ -259,7 +199,7 @@ static tf_err dfs(tf_maze *m, const rooms *g, rng *r)
         free(stack);
         return TF_ERR_NOMEM;
     }
-    long top = 0, first = (long)rng_below(r, (uint64_t)g->n);
+    long top = 0, first = (long)tf_xoshiro_below(r, (uint64_t)g->n);
     stack[top++] = first;
     seen[first] = 1;
     while (top > 0) {
@@ -272,7 +212,7 @@ static tf_err dfs(tf_maze *m, const rooms *g, rng *r)
             top--;
             continue;
         }
-        long v = open[rng_below(r, (uint64_t)n)];
+        long v = open[tf_xoshiro_below(r, (uint64_t)n)];
         seen[v] = 1;
         carve_passage(m, g, u, v);
         stack[top++] = v;
@@ -284,7 +224,7 @@ static tf_err dfs(tf_maze *m, const rooms *g, rng *r)
 
 /* A tree maze of the given kind; start and goal are two distinct random
  * rooms (a tree connects every pair, so it is always solvable). */
-static tf_err tree_maze(tf_gen_kind k, tf_maze *m, rng *r, tf_diag *d)
+static tf_err tree_maze(tf_maze_gen k, tf_maze *m, tf_xoshiro *r, tf_diag *d)
 {
     int rows = tf_maze_rows(m), cols = tf_maze_cols(m);
     rooms g = {(rows + 1) / 2, (cols + 1) / 2, 0};
@@ -293,21 +233,21 @@ static tf_err tree_maze(tf_gen_kind k, tf_maze *m, rng *r, tf_diag *d)
         tf_diag_set(d,
                     "%s: a %dx%d grid has a single room (rooms sit at even x and y); "
                     "tree mazes need at least 1x3 or 3x1",
-                    tf_gen_kind_name(k), rows, cols);
+                    tf_maze_gen_name(k), rows, cols);
         return TF_ERR_PARSE;
     }
     fill_walls(m);
     /* carve_passage opens both rooms of every tree edge, and a spanning
      * tree of >= 2 rooms touches every room, so no room stays a wall. */
-    tf_err e = k == TF_GEN_WILSON    ? wilson(m, &g, r)
-               : k == TF_GEN_KRUSKAL ? kruskal(m, &g, r)
-                                     : dfs(m, &g, r);
+    tf_err e = k == TF_MAZE_GEN_WILSON    ? wilson(m, &g, r)
+               : k == TF_MAZE_GEN_KRUSKAL ? kruskal(m, &g, r)
+                                          : dfs(m, &g, r);
     if (e != TF_OK) {
-        tf_diag_set(d, "%s: out of memory for a %dx%d grid", tf_gen_kind_name(k), rows, cols);
+        tf_diag_set(d, "%s: out of memory for a %dx%d grid", tf_maze_gen_name(k), rows, cols);
         return e;
     }
-    long a = (long)rng_below(r, (uint64_t)g.n);
-    long b = (long)rng_below(r, (uint64_t)g.n - 1);
+    long a = (long)tf_xoshiro_below(r, (uint64_t)g.n);
+    long b = (long)tf_xoshiro_below(r, (uint64_t)g.n - 1);
     if (b >= a)
         b++;
     tf_maze_set_start(m, (int)(a % g.rc) * 2, (int)(a / g.rc) * 2);
@@ -322,7 +262,7 @@ static tf_err tree_maze(tf_gen_kind k, tf_maze *m, rng *r, tf_diag *d)
  * The open region is connected by construction. The step budget (1000 per
  * cell) bounds the run time; a 2-D walk covers its grid in about
  * n log^2 n steps, so only coverage near 1 on huge grids can exhaust it. */
-static tf_err drunkard(tf_maze *m, double coverage, rng *r, tf_diag *d)
+static tf_err drunkard(tf_maze *m, double coverage, tf_xoshiro *r, tf_diag *d)
 {
     int rows = tf_maze_rows(m), cols = tf_maze_cols(m);
     long n = (long)rows * cols;
@@ -346,7 +286,7 @@ static tf_err drunkard(tf_maze *m, double coverage, rng *r, tf_diag *d)
         return TF_ERR_NOMEM;
     }
     fill_walls(m);
-    int x = (int)rng_below(r, (uint64_t)cols), y = (int)rng_below(r, (uint64_t)rows);
+    int x = (int)tf_xoshiro_below(r, (uint64_t)cols), y = (int)tf_xoshiro_below(r, (uint64_t)rows);
     long count = 0;
     long budget = 1000 * n + 1000000;
     for (long step = 0;; step++) {
@@ -366,12 +306,12 @@ static tf_err drunkard(tf_maze *m, double coverage, rng *r, tf_diag *d)
         for (int k = 0; k < 4; k++)
             if (tf_maze_in_grid(m, x + DX[k], y + DY[k]))
                 dirs[nd++] = k;
-        int k = dirs[rng_below(r, (uint64_t)nd)];
+        int k = dirs[tf_xoshiro_below(r, (uint64_t)nd)];
         x += DX[k];
         y += DY[k];
     }
-    long a = (long)rng_below(r, (uint64_t)count);
-    long b = (long)rng_below(r, (uint64_t)count - 1);
+    long a = (long)tf_xoshiro_below(r, (uint64_t)count);
+    long b = (long)tf_xoshiro_below(r, (uint64_t)count - 1);
     if (b >= a)
         b++;
     tf_maze_set_start(m, (int)(opened[a] % cols), (int)(opened[a] / cols));
@@ -392,7 +332,7 @@ static tf_err drunkard(tf_maze *m, double coverage, rng *r, tf_diag *d)
  * the rejection sampler of "random goal, reject if too close" conditioned on
  * the start, without its wasted BFS runs. A layout with no qualifying goal
  * is redrawn, SF_TRIES times at most. */
-static tf_err searchformer(tf_maze *m, rng *r, tf_diag *d)
+static tf_err searchformer(tf_maze *m, tf_xoshiro *r, tf_diag *d)
 {
     int rows = tf_maze_rows(m), cols = tf_maze_cols(m);
     long n = (long)rows * cols;
@@ -417,7 +357,7 @@ static tf_err searchformer(tf_maze *m, rng *r, tf_diag *d)
     }
     tf_err e = TF_ERR_PARSE;
     for (int t = 0; t < SF_TRIES; t++) {
-        double p = 0.30 + 0.20 * rng_unit(r);
+        double p = 0.30 + 0.20 * tf_xoshiro_unit(r);
         long walls = (long)floor(p * (double)n + 0.5);
         if (walls < lo)
             walls = lo;
@@ -427,7 +367,7 @@ static tf_err searchformer(tf_maze *m, rng *r, tf_diag *d)
         for (long i = 0; i < n; i++)
             perm[i] = i;
         for (long i = 0; i < walls; i++) {
-            long j = i + (long)rng_below(r, (uint64_t)(n - i));
+            long j = i + (long)tf_xoshiro_below(r, (uint64_t)(n - i));
             long tmp = perm[i];
             perm[i] = perm[j];
             perm[j] = tmp;
@@ -438,7 +378,7 @@ static tf_err searchformer(tf_maze *m, rng *r, tf_diag *d)
         for (long i = 0; i < walls; i++)
             tf_maze_set_wall(m, (int)(perm[i] % cols), (int)(perm[i] / cols), true);
         /* perm[walls..n) are the open cells */
-        long s = perm[walls + (long)rng_below(r, (uint64_t)(n - walls))];
+        long s = perm[walls + (long)tf_xoshiro_below(r, (uint64_t)(n - walls))];
         for (long i = 0; i < n; i++)
             dist[i] = -1;
         long head = 0, tail = 0, far = 0;
@@ -463,7 +403,7 @@ static tf_err searchformer(tf_maze *m, rng *r, tf_diag *d)
         if (far == 0)
             continue;
         /* the k-th qualifying cell in BFS order (a fixed, seed-free order) */
-        long k = (long)rng_below(r, (uint64_t)far), g = -1;
+        long k = (long)tf_xoshiro_below(r, (uint64_t)far), g = -1;
         for (long i = 0; i < tail; i++)
             if (dist[queue[i]] + 1 >= need && k-- == 0) {
                 g = queue[i];
@@ -489,11 +429,11 @@ static tf_err searchformer(tf_maze *m, rng *r, tf_diag *d)
 
 /* Build a maze. The grid size is checked by tf_maze_create; each generator
  * reports the sizes it cannot serve with a message naming the generator. */
-tf_err tf_gen_maze(tf_gen_kind k, int rows, int cols, double coverage, uint64_t seed, tf_maze **out,
-                   tf_diag *d)
+tf_err tf_maze_generate(tf_maze_gen k, int rows, int cols, double coverage, uint64_t seed,
+                        tf_maze **out, tf_diag *d)
 {
     *out = NULL;
-    if ((int)k < 0 || k >= TF_GEN_KIND_COUNT) {
+    if ((int)k < 0 || k >= TF_MAZE_GEN_COUNT) {
         tf_diag_set(d, "unknown maze generator %d", (int)k);
         return TF_ERR_PARSE;
     }
@@ -502,23 +442,23 @@ tf_err tf_gen_maze(tf_gen_kind k, int rows, int cols, double coverage, uint64_t 
     if (e != TF_OK) {
         if (e == TF_ERR_PARSE)
             tf_diag_set(d, "%s: grid %dx%d is outside 1..%d per side or %ld cells",
-                        tf_gen_kind_name(k), rows, cols, TF_MAZE_MAX_SIDE, (long)TF_MAZE_MAX_CELLS);
+                        tf_maze_gen_name(k), rows, cols, TF_MAZE_MAX_SIDE, (long)TF_MAZE_MAX_CELLS);
         else
-            tf_diag_set(d, "%s: cannot allocate a %dx%d grid", tf_gen_kind_name(k), rows, cols);
+            tf_diag_set(d, "%s: cannot allocate a %dx%d grid", tf_maze_gen_name(k), rows, cols);
         return e;
     }
-    rng r;
-    rng_seed(&r, seed);
+    tf_xoshiro r;
+    tf_xoshiro_seed(&r, seed);
     switch (k) {
-    case TF_GEN_WILSON:
-    case TF_GEN_KRUSKAL:
-    case TF_GEN_DFS:
+    case TF_MAZE_GEN_WILSON:
+    case TF_MAZE_GEN_KRUSKAL:
+    case TF_MAZE_GEN_DFS:
         e = tree_maze(k, m, &r, d);
         break;
-    case TF_GEN_DRUNKARD:
+    case TF_MAZE_GEN_DRUNKARD:
         e = drunkard(m, coverage, &r, d);
         break;
-    case TF_GEN_SEARCHFORMER:
+    case TF_MAZE_GEN_SEARCHFORMER:
     default:
         e = searchformer(m, &r, d);
         break;

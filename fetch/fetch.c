@@ -552,7 +552,11 @@ tf_err tf_fetch_submit(tf_fetch *f, uint64_t tag, const char *prompt, uint64_t i
             req_free(r);
             return TF_ERR_NOMEM;
         }
-        tf_cache_key(api, i, r->body, strlen(r->body), r->key);
+        tf_err kerr = tf_cache_key(api, i, r->body, strlen(r->body), r->key);
+        if (kerr != TF_OK) {
+            req_free(r);
+            return kerr;
+        }
         f->stats.submitted++;
         f->pending++;
         if (f->cache) {

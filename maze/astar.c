@@ -1,4 +1,4 @@
-/* maze_astar.c: the farm's reference A* (h = Manhattan, unit costs) and its
+/* astar.c: the farm's reference A* (h = Manhattan, unit costs) and its
  * variants, writing traces in either dialect.
  *
  * One search core serves both the text writer and the counter. The open

@@ -1,5 +1,6 @@
 /* cache.c: the response cache (see cache.h for the layout and its promises). */
 #include "tracefarm/cache.h"
+#include "tracefarm/hash.h"
 #include "tracefarm/zio.h"
 
 #include <cjson/cJSON.h>
@@ -20,19 +21,18 @@ struct tf_cache {
 #define CACHE_VERSION 1
 #define KEY_PREFIX "tracefarm-cache-v1\n"
 
-void tf_cache_key(const char *api, unsigned sample, const char *body, size_t body_len, char hex[65])
+tf_err tf_cache_key(const char *api, unsigned sample, const char *body, size_t body_len,
+                    char hex[65])
 {
     char num[32];
     int n = snprintf(num, sizeof num, "\n%u\n", sample);
-    tf_sha256_ctx c;
+    tf_bytes parts[] = {
+        {KEY_PREFIX, strlen(KEY_PREFIX)}, {api, strlen(api)}, {num, (size_t)n}, {body, body_len}};
     uint8_t dig[32];
-    tf_sha256_init(&c);
-    tf_sha256_update(&c, KEY_PREFIX, strlen(KEY_PREFIX));
-    tf_sha256_update(&c, api, strlen(api));
-    tf_sha256_update(&c, num, (size_t)n);
-    tf_sha256_update(&c, body, body_len);
-    tf_sha256_final(&c, dig);
-    tf_sha256_hex(dig, hex);
+    tf_err err = tf_sha256(parts, sizeof parts / sizeof *parts, dig);
+    if (err == TF_OK)
+        tf_hex(dig, sizeof dig, hex);
+    return err;
 }
 
 tf_err tf_cache_open(const char *dir, tf_cache **out, tf_diag *d)

@@ -17,7 +17,7 @@
  * open lists and per-cell state is stored: memory is O(creates + cells),
  * time O(n log n). See docs/maze.md for the rules and every code.
  */
-#include "tracefarm/maze.h"
+#include "tracefarm/maze_verify.h"
 
 #include <limits.h>
 #include <stdint.h>
