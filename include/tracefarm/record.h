@@ -1,0 +1,91 @@
+/* record.h: one corpus record, and paths to the fields inside it.
+ *
+ * A corpus line is checked and parsed into a tf_record: bytes in, a record
+ * or a reason out. Pure: no files, no MPI, no globals. The checks are
+ * those of JSON text (RFC 8259) that cJSON does not make itself: no NUL
+ * byte, valid UTF-8, no \u0000 escape (a C string would end there and hide
+ * the rest of a trace), nothing but whitespace after the value; and a
+ * record is a JSON object.
+ *
+ * A path names a value inside a record: keys separated by '.', array
+ * elements by [N] (N < 0 counts from the end), a backslash escapes the next
+ * character of a key ("a\.b" is the key "a.b"):
+ *
+ *     id    response.choices[0].message.content    messages[-1].content
+ *
+ * The job's generic fields (id, tokens, group_by; docs/job.md) are read
+ * here once per record; a domain reads its own fields with tf_path_get.
+ */
+#ifndef TRACEFARM_RECORD_H
+#define TRACEFARM_RECORD_H
+
+#include "tracefarm/err.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* ----- paths ------------------------------------------------------------- */
+
+typedef struct tf_path tf_path; /* opaque: a compiled path */
+
+/* Most steps in a path, and the longest path text. */
+#define TF_PATH_MAX_STEPS 32
+#define TF_PATH_MAX_LEN 1024
+
+/* Compile text into *out (caller frees with tf_path_free). TF_ERR_SPEC with
+ * the reason in why (an empty key, a bad index, a trailing backslash, too
+ * long); TF_ERR_NOMEM. */
+tf_err tf_path_compile(const char *text, tf_path **out, tf_diag *why) TF_MUST_USE;
+void tf_path_free(tf_path *p); /* accepts NULL */
+
+/* The path as written. */
+const char *tf_path_text(const tf_path *p);
+
+/* The value at p in v, or NULL when a step is missing (a key that is not
+ * there, an index past the end, or a step into a value of another type). */
+const cJSON *tf_path_get(const tf_path *p, const cJSON *v);
+
+/* ----- records ------------------------------------------------------------ */
+
+/* The generic fields of a job (docs/job.md), compiled; borrowed. */
+typedef struct tf_record_spec {
+    const tf_path *id;              /* the item's id: a string or a number */
+    const tf_path *tokens;          /* completion tokens, a count for the statistics */
+    const tf_path *const *group_by; /* the values that name a record's group */
+    size_t ngroup_by;               /* 0: the overall group only */
+} tf_record_spec;
+
+/* Largest token count kept (larger ones are unknown). */
+#define TF_RECORD_MAX_TOKENS 4294967294L
+/* A group value longer than this (as JSON text) stands in the key as the
+ * string "(value over 1024 bytes)", which keeps keys and memory bounded. */
+#define TF_RECORD_GROUP_VALUE_MAX 1024
+
+typedef struct tf_record {
+    cJSON *json;            /* the value (owned); NULL when the line is not JSON */
+    const cJSON *id;        /* into json: the id when it is a string or number, else NULL */
+    long tokens;            /* the tokens field: a count up to TF_RECORD_MAX_TOKENS, else -1 */
+    char *key;              /* the group key: the group_by values as a compact JSON
+                               array, null for a missing one (owned; NULL without
+                               group_by) */
+    const char *error_kind; /* NULL: a usable record; else "bad_json" or "bad_record" */
+    char error[160];        /* the reason, when error_kind is set */
+} tf_record;
+
+/* Parse one line (len bytes, need not be NUL-terminated) into *rec, which
+ * the caller clears with tf_record_clear. Bad input is never an error: it
+ * is rec->error_kind with the reason in rec->error ("bad_json":
+ * "malformed JSON near column 12", "malformed JSON: trailing data at
+ * column 80", ...; "bad_record": "record is not a JSON object"). The group
+ * key is set whenever the spec has group_by, also for bad input (from the
+ * value before trailing data, else every value null), so that every line
+ * counts in its group. Only TF_ERR_NOMEM fails. line may be NULL (len 0)
+ * for a line that could not be read at all: the record is empty, with the
+ * key of every value null and no error kind. */
+tf_err tf_record_parse(const tf_record_spec *spec, const char *line, size_t len,
+                       tf_record *rec) TF_MUST_USE;
+
+/* Free what rec holds and zero it. Accepts a zeroed record. */
+void tf_record_clear(tf_record *rec);
+
+#endif
