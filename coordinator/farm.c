@@ -1,30 +1,27 @@
-/* farm.c: the MPI side of "tracefarm run" (see farm.h, docs/resume.md).
+/* farm.c: the life of a run, "tracefarm run" (farm.h, docs/resume.md).
  *
- * Protocol on a duplicate of the caller's communicator:
- *   worker -> 0  TAG_READY  uint64[7] {shard or NONE, status, lines, records, errors,
- *                                      attempt, signal}
- *   0 -> worker  TAG_WORK   uint64[6] {shard, file, zstd, begin, end, attempt}
- *   0 -> worker  TAG_STOP   (empty)
- *   worker -> 0  TAG_FAIL   char[]    the message of a failed shard
- * A worker asks for work with READY, reporting the shard it just finished
- * (and a signal it received); rank 0 answers each READY with the next
- * shard or STOP, so fast ranks take more shards. Rank 0 journals each
- * finished shard (journal.h) before handing out more, so a killed job
- * resumes where it stopped. With straggler_seconds set, a shard running
- * longer than that is handed to an idle rank as well (attempt 1, 2): the
- * first result is journaled and merged, later ones are dropped. Only rank
- * 0 prints to the user.
+ * Every rank calls tf_run on a duplicate of the caller's communicator.
+ * Rank 0 checks the job, claims its output directory (a lock), decides
+ * between a fresh start and a resume from the journal, plans the shards and
+ * broadcasts the resolved spec, so a bad spec stops every rank before any
+ * work. Then rank 0 hands out shards (queue.c) while the other ranks work
+ * (worker.h), or one process does both. At the end rank 0 merges the parts
+ * into the outputs (outputs.h), marks the journal ended and reports. Only
+ * rank 0 prints to the user. SIGTERM and SIGUSR1 stop the job at the next
+ * shard boundary (exit status 75): the handler only sets a flag.
  */
 #include "tracefarm/farm.h"
 
+#include "coord.h"
+
 #include "tracefarm/hash.h"
+#include "tracefarm/part.h"
 #include "tracefarm/journal.h"
 #include "tracefarm/testhook.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,18 +34,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
-
-enum { TAG_READY = 1, TAG_WORK = 2, TAG_STOP = 3, TAG_FAIL = 4 };
-#define NONE UINT64_MAX
-#define READY_N 7
-#define WORK_N 6
 
 /* Sample this much of the first corpus file to size shards. */
 #define SAMPLE_BYTES (1UL << 20)
-
-/* At most this many attempts of one shard in flight (straggler_seconds). */
-#define MAX_ATTEMPTS 3
 
 /* The signal that asked the job to stop (SIGTERM, SIGUSR1), or 0. */
 static volatile sig_atomic_t g_signal;
@@ -58,39 +46,6 @@ static void on_signal(int sig)
 {
     g_signal = sig;
 }
-
-/* What rank 0 knows of the run, for run.json. */
-typedef struct run_info {
-    double t_start, t_planned, t_worked, t_merged; /* MPI_Wtime stamps */
-    uint64_t *shards_by_rank;                      /* shards each rank did */
-    int nranks;
-    char *hosts;           /* nranks * MPI_MAX_PROCESSOR_NAME */
-    size_t resumed;        /* shards done by earlier runs (journal) */
-    size_t extra_attempts; /* straggler attempts handed out */
-    size_t dropped;        /* straggler results that came second */
-    int signal;            /* the signal that stopped the run, or 0 */
-} run_info;
-
-/* Per-shard state on rank 0. */
-typedef struct shard_state {
-    uint8_t done;     /* journaled */
-    uint8_t attempts; /* attempts handed out in this run */
-    double started;   /* MPI_Wtime of the latest attempt */
-} shard_state;
-
-/* Rank 0's view of the job while shards are handed out. */
-typedef struct coord {
-    const tf_job *job;
-    const tf_plan *plan;
-    const char *partdir;
-    tf_journal *jr;
-    shard_state *sh;
-    uint32_t *winners; /* per shard, for the merge */
-    size_t nshards, ndone, next;
-    double straggler;   /* seconds; 0: off */
-    uint64_t journaled; /* done records written by this run */
-    run_info *ri;
-} coord;
 
 /* Remove part files ("shard-*") from dir; with recurse, also the
  * attempt-K directories in it. */
@@ -130,7 +85,7 @@ static tf_err plan_job(const tf_job *job, uint64_t *target, tf_plan **plan, tf_d
 {
     if (*target == 0) {
         double per_line = 0;
-        tf_err err = tf_corpus_sample_line_bytes(job->corpus[0], SAMPLE_BYTES, &per_line, d);
+        tf_err err = tf_corpus_sample_line_bytes(job->work.corpus[0], SAMPLE_BYTES, &per_line, d);
         if (err != TF_OK)
             return err;
         if (per_line < 1)
@@ -142,7 +97,7 @@ static tf_err plan_job(const tf_job *job, uint64_t *target, tf_plan **plan, tf_d
             t = (double)(1ULL << 40);
         *target = (uint64_t)t;
     }
-    return tf_plan_create((const char *const *)job->corpus, job->ncorpus, *target, plan, d);
+    return tf_plan_create(job->work.corpus, job->work.ncorpus, *target, plan, d);
 }
 
 /* ----- rank 0: the output directory, the journal, resume -------------- */
@@ -354,427 +309,12 @@ out:
     return status;
 }
 
-/* A finished shard: journal it unless another attempt was first. */
-static tf_err record_done(coord *c, const tf_journal_rec *r, tf_diag *d)
-{
-    if (r->shard >= c->nshards) {
-        tf_diag_set(d, "a worker reported shard %" PRIu64 ", which is not in the plan", r->shard);
-        return TF_ERR_INTERNAL;
-    }
-    shard_state *s = &c->sh[r->shard];
-    if (s->done) {
-        c->ri->dropped++;
-        return TF_OK;
-    }
-    tf_err err = tf_journal_done(c->jr, r, d);
-    if (err != TF_OK)
-        return err;
-    s->done = 1;
-    c->winners[r->shard] = r->attempt;
-    c->ndone++;
-    c->ri->shards_by_rank[r->rank]++;
-    tf_test_kill("shard", ++c->journaled);
-    return TF_OK;
-}
-
-/* ----- worker ranks ----------------------------------------------------- */
-
-/* Ask for shards until STOP; returns 1 if a shard failed. */
-static int worker_loop(MPI_Comm comm, int rank, const tf_job *job, const char *partdir)
-{
-    uint64_t ready[READY_N] = {NONE, 0, 0, 0, 0, 0, 0};
-    uint64_t nth = 0;
-    for (;;) {
-        ready[6] = (uint64_t)g_signal;
-        MPI_Send(ready, READY_N, MPI_UINT64_T, 0, TAG_READY, comm);
-        uint64_t msg[WORK_N];
-        MPI_Status st;
-        MPI_Recv(msg, WORK_N, MPI_UINT64_T, 0, MPI_ANY_TAG, comm, &st);
-        if (st.MPI_TAG == TAG_STOP)
-            return 0;
-        tf_shard s = {
-            .file = (uint32_t)msg[1], .zstd = (uint8_t)msg[2], .begin = msg[3], .end = msg[4]};
-        tf_shard_result res;
-        memset(&res, 0, sizeof res);
-        tf_diag d;
-        d.msg[0] = '\0';
-        tf_test_slow(rank, nth);
-        char *dir = tf_part_dir(partdir, (uint32_t)msg[5]);
-        tf_err err = !dir                    ? TF_ERR_NOMEM
-                     : s.file < job->ncorpus ? tf_worker_shard(job, msg[0], &s, dir, &res, &d)
-                                             : TF_ERR_INTERNAL;
-        free(dir);
-        if (err == TF_OK)
-            tf_test_kill("part", ++nth);
-        ready[0] = msg[0];
-        ready[1] = err != TF_OK;
-        ready[2] = res.lines;
-        ready[3] = res.records;
-        ready[4] = res.errors;
-        ready[5] = msg[5];
-        if (err != TF_OK) {
-            ready[6] = (uint64_t)g_signal;
-            MPI_Send(ready, READY_N, MPI_UINT64_T, 0, TAG_READY, comm);
-            char text[TF_DIAG_LEN + 64];
-            int n = snprintf(text, sizeof text, "shard %" PRIu64 ": %s", msg[0],
-                             d.msg[0] ? d.msg : tf_strerror(err));
-            MPI_Send(text, n + 1, MPI_CHAR, 0, TAG_FAIL, comm);
-            /* wait for STOP, then leave */
-            MPI_Recv(msg, WORK_N, MPI_UINT64_T, 0, TAG_STOP, comm, MPI_STATUS_IGNORE);
-            return 1;
-        }
-    }
-}
-
-/* ----- rank 0 ----------------------------------------------------------- */
-
-/* Send shard k (attempt a) to worker dst. */
-static int send_work(coord *c, MPI_Comm comm, int dst, size_t k, uint32_t a, tf_diag *d)
-{
-    if (a > 0) { /* the attempt's own directory: parts never collide */
-        char *dir = tf_part_dir(c->partdir, a);
-        tf_err err = dir ? tf_mkdirs(dir, d) : TF_ERR_NOMEM;
-        free(dir);
-        if (err != TF_OK)
-            return 0;
-        c->ri->extra_attempts++;
-    }
-    const tf_shard *s = tf_plan_get(c->plan, k);
-    uint64_t msg[WORK_N] = {k, s->file, s->zstd, s->begin, s->end, a};
-    MPI_Send(msg, WORK_N, MPI_UINT64_T, dst, TAG_WORK, comm);
-    c->sh[k].attempts = (uint8_t)(a + 1);
-    c->sh[k].started = MPI_Wtime();
-    return 1;
-}
-
-/* The running shard whose latest attempt is older than the straggler
- * bound (the oldest such), or NONE. */
-static uint64_t pick_straggler(const coord *c)
-{
-    double now = MPI_Wtime(), oldest = now - c->straggler;
-    uint64_t best = NONE;
-    for (size_t k = 0; k < c->nshards; k++) {
-        const shard_state *s = &c->sh[k];
-        if (!s->done && s->attempts > 0 && s->attempts < MAX_ATTEMPTS && s->started <= oldest) {
-            oldest = s->started;
-            best = k;
-        }
-    }
-    return best;
-}
-
-/* Hand out every shard on demand, journaling each finished one. Returns 0
- * when every shard is done (workers still busy with a redundant attempt
- * are left to drain()), 1 when a shard failed, 2 when a signal stopped the
- * job first. *active gets the workers not yet stopped. */
-static int coordinate(MPI_Comm comm, int nranks, coord *c, int *active)
-{
-    int failed = 0, stopping = 0, nheld = 0;
-    int *held = calloc((size_t)nranks, sizeof *held); /* idle workers kept for stragglers */
-    tf_diag d;
-    d.msg[0] = '\0';
-    *active = nranks - 1;
-    if (!held)
-        failed = 1;
-    while (*active > 0) {
-        if (g_signal && !stopping) {
-            stopping = 1;
-            c->ri->signal = g_signal;
-        }
-        if (!failed && c->ndone == c->nshards && nheld == 0)
-            break;
-        if (nheld && (failed || stopping || c->ndone == c->nshards)) {
-            for (int i = 0; i < nheld; i++)
-                MPI_Send(NULL, 0, MPI_UINT64_T, held[i], TAG_STOP, comm);
-            *active -= nheld;
-            nheld = 0;
-            continue;
-        }
-        for (int i = 0; i < nheld;) {
-            uint64_t k = pick_straggler(c);
-            if (k == NONE)
-                break;
-            if (!send_work(c, comm, held[i], (size_t)k, c->sh[k].attempts, &d)) {
-                fprintf(stderr, "tracefarm: %s\n", d.msg);
-                failed = 1;
-                break;
-            }
-            held[i] = held[--nheld];
-        }
-        int flag = 0;
-        MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_READY, comm, &flag, &st);
-        if (!flag) { /* poll, so that a signal or a straggler is seen */
-            struct timespec ts = {0, 200000};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        int src = st.MPI_SOURCE;
-        uint64_t ready[READY_N];
-        MPI_Recv(ready, READY_N, MPI_UINT64_T, src, TAG_READY, comm, MPI_STATUS_IGNORE);
-        if (ready[6] && !stopping) { /* a worker was signalled: stop everyone */
-            stopping = 1;
-            c->ri->signal = (int)ready[6];
-        }
-        if (ready[0] != NONE) {
-            if (ready[1]) {
-                char text[TF_DIAG_LEN + 64];
-                MPI_Recv(text, (int)sizeof text, MPI_CHAR, src, TAG_FAIL, comm, MPI_STATUS_IGNORE);
-                text[sizeof text - 1] = '\0';
-                if (ready[0] < c->nshards && c->sh[ready[0]].done) {
-                    c->ri->dropped++; /* a redundant attempt failed: the shard is done */
-                } else {
-                    fprintf(stderr, "tracefarm: rank %d: %s\n", src, text);
-                    failed = 1;
-                }
-            } else {
-                tf_journal_rec r = {.shard = ready[0],
-                                    .attempt = (uint32_t)ready[5],
-                                    .rank = (uint32_t)src,
-                                    .lines = ready[2],
-                                    .records = ready[3],
-                                    .errors = ready[4]};
-                if (record_done(c, &r, &d) != TF_OK) {
-                    fprintf(stderr, "tracefarm: %s\n", d.msg);
-                    failed = 1;
-                }
-            }
-        }
-        while (c->next < c->nshards && (c->sh[c->next].done || c->sh[c->next].attempts))
-            c->next++;
-        if (!failed && !stopping && c->next < c->nshards) {
-            if (send_work(c, comm, src, c->next, 0, &d))
-                continue;
-            fprintf(stderr, "tracefarm: %s\n", d.msg);
-            failed = 1;
-        }
-        if (!failed && !stopping && c->straggler > 0 && c->ndone < c->nshards) {
-            held[nheld++] = src;
-            continue;
-        }
-        MPI_Send(NULL, 0, MPI_UINT64_T, src, TAG_STOP, comm);
-        (*active)--;
-    }
-    free(held);
-    if (failed)
-        return 1;
-    return c->ndone == c->nshards ? 0 : 2;
-}
-
-/* After the outputs are written: stop the workers still busy with a
- * redundant attempt (their results are dropped). */
-static void drain(MPI_Comm comm, coord *c, int active)
-{
-    while (active > 0) {
-        uint64_t ready[READY_N];
-        MPI_Status st;
-        MPI_Recv(ready, READY_N, MPI_UINT64_T, MPI_ANY_SOURCE, TAG_READY, comm, &st);
-        if (ready[0] != NONE && ready[1]) {
-            char text[TF_DIAG_LEN + 64];
-            MPI_Recv(text, (int)sizeof text, MPI_CHAR, st.MPI_SOURCE, TAG_FAIL, comm,
-                     MPI_STATUS_IGNORE);
-        }
-        if (ready[0] != NONE)
-            c->ri->dropped++;
-        MPI_Send(NULL, 0, MPI_UINT64_T, st.MPI_SOURCE, TAG_STOP, comm);
-        active--;
-    }
-}
-
-/* One process does everything. Returns as coordinate(). */
-static int run_alone(coord *c)
-{
-    uint64_t nth = 0;
-    for (size_t k = 0; k < c->nshards; k++) {
-        if (g_signal) {
-            c->ri->signal = g_signal;
-            return 2;
-        }
-        if (c->sh[k].done)
-            continue;
-        tf_shard_result res;
-        memset(&res, 0, sizeof res);
-        tf_diag d;
-        d.msg[0] = '\0';
-        tf_test_slow(0, nth);
-        if (tf_worker_shard(c->job, k, tf_plan_get(c->plan, k), c->partdir, &res, &d) != TF_OK) {
-            fprintf(stderr, "tracefarm: shard %zu: %s\n", k, d.msg);
-            return 1;
-        }
-        tf_test_kill("part", ++nth);
-        tf_journal_rec r = {
-            .shard = k, .lines = res.lines, .records = res.records, .errors = res.errors};
-        if (record_done(c, &r, &d) != TF_OK) {
-            fprintf(stderr, "tracefarm: %s\n", d.msg);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Current UTC time as ISO 8601. */
-static void iso_now(char *buf, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* run.json: everything that varies between runs of the same job. */
-static tf_err write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
-                             const run_info *ri, const char *started, int status, tf_diag *d)
-{
-    cJSON *r = cJSON_CreateObject();
-    if (!r)
-        return TF_ERR_NOMEM;
-    char finished[32];
-    iso_now(finished, sizeof finished);
-    char mpiver[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    MPI_Get_library_version(mpiver, &len);
-    char *nl = strchr(mpiver, '\n');
-    if (nl)
-        *nl = '\0';
-    cJSON_AddStringToObject(r, "format", "tracefarm-run/1");
-    cJSON_AddStringToObject(r, "job", job->name);
-    cJSON_AddItemToObject(r, "spec", cJSON_Duplicate(job->resolved, 1));
-    cJSON_AddStringToObject(r, "started", started);
-    cJSON_AddStringToObject(r, "finished", finished);
-    cJSON_AddNumberToObject(r, "exit_status", status);
-    cJSON *t = cJSON_AddObjectToObject(r, "seconds");
-    cJSON_AddNumberToObject(t, "plan", ri->t_planned - ri->t_start);
-    cJSON_AddNumberToObject(t, "work", ri->t_worked - ri->t_planned);
-    cJSON_AddNumberToObject(t, "merge", ri->t_merged - ri->t_worked);
-    cJSON_AddNumberToObject(t, "total", ri->t_merged - ri->t_start);
-    cJSON_AddNumberToObject(r, "ranks", ri->nranks);
-    cJSON_AddNumberToObject(r, "workers", ri->nranks > 1 ? ri->nranks - 1 : 1);
-    cJSON_AddNumberToObject(r, "shards", (double)tf_plan_count(plan));
-    cJSON_AddNumberToObject(r, "shards_resumed", (double)ri->resumed);
-    cJSON_AddNumberToObject(r, "straggler_attempts", (double)ri->extra_attempts);
-    cJSON_AddNumberToObject(r, "straggler_results_dropped", (double)ri->dropped);
-    cJSON_AddNumberToObject(r, "items", (double)tf_stats_items(total));
-    cJSON_AddNumberToObject(r, "item_errors", (double)tf_stats_errors(total));
-    double secs = ri->t_merged - ri->t_start;
-    cJSON_AddNumberToObject(r, "items_per_second",
-                            secs > 0 ? (double)tf_stats_items(total) / secs : 0);
-    cJSON *by = cJSON_AddArrayToObject(r, "shards_by_rank");
-    cJSON *hosts = cJSON_AddArrayToObject(r, "hosts");
-    for (int i = 0; i < ri->nranks; i++) {
-        cJSON_AddItemToArray(by, cJSON_CreateNumber((double)ri->shards_by_rank[i]));
-        cJSON_AddItemToArray(hosts,
-                             cJSON_CreateString(ri->hosts + (size_t)i * MPI_MAX_PROCESSOR_NAME));
-    }
-    /* source "endpoint": requests, retries, statuses, latency, cache, throughput */
-    cJSON *fetch = NULL;
-    char *fpd = tf_path_join(job->output, ".tracefarm-parts");
-    if (fpd && tf_fetch_report(fpd, tf_plan_count(plan), &fetch) == TF_OK && fetch)
-        cJSON_AddItemToObject(r, "fetch", fetch);
-    free(fpd);
-    cJSON *v = cJSON_AddObjectToObject(r, "versions");
-    cJSON_AddStringToObject(v, "tracefarm", TF_VERSION);
-    cJSON_AddStringToObject(v, "mpi", mpiver);
-    cJSON_AddStringToObject(v, "cjson", cJSON_Version());
-    cJSON_AddStringToObject(v, "zstd", ZSTD_versionString());
-    cJSON_AddStringToObject(v, "curl", curl_version());
-    char *text = cJSON_Print(r);
-    cJSON_Delete(r);
-    char *path = tf_path_join(job->output, "run.json");
-    tf_err err = TF_ERR_NOMEM;
-    if (text && path) {
-        size_t n = strlen(text);
-        text[n] = '\n';
-        err = tf_write_atomic(path, text, n + 1, d);
-    }
-    free(text);
-    free(path);
-    return err;
-}
-
-/* A count and its percentage of den, for the terminal. */
-static void print_rate(const char *label, const cJSON *o, const char *key)
-{
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, key);
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "count");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "rate");
-    if (cJSON_IsNumber(p))
-        printf("  %-34s %10.0f  %6.2f %%\n", label, c->valuedouble, 100.0 * p->valuedouble);
-    else
-        printf("  %-34s %10.0f       -\n", label, cJSON_IsNumber(c) ? c->valuedouble : 0.0);
-}
-
-/* A histogram object as "label: key n, key n". */
-static void print_hist(const char *label, const cJSON *h)
-{
-    printf("  %s:", label);
-    if (!h || !h->child)
-        printf(" none");
-    const cJSON *e;
-    const char *sep = "";
-    cJSON_ArrayForEach(e, h)
-    {
-        printf("%s %s %.0f", sep, e->string, e->valuedouble);
-        sep = ",";
-    }
-    printf("\n");
-}
-
-/* The readable summary printed at the end of a run. */
-static void print_summary(const tf_job *job, const tf_stats *total, const run_info *ri,
-                          size_t nshards)
-{
-    cJSON *o = tf_stats_summary_json(total);
-    if (!o)
-        return;
-    printf("tracefarm: job \"%s\" (%s): %" PRIu64 " items, %zu file%s, %zu shard%s, %d rank%s, "
-           "%.2f s\n",
-           job->name, job->domain, tf_stats_items(total), job->ncorpus,
-           job->ncorpus == 1 ? "" : "s", nshards, nshards == 1 ? "" : "s", ri->nranks,
-           ri->nranks == 1 ? "" : "s", ri->t_merged - ri->t_start);
-    print_rate("plan valid", o, "plan_valid");
-    print_rate("plan optimal", o, "plan_optimal");
-    print_rate("trace valid (reference)", o, "trace_valid");
-    print_rate("trace valid (strict)", o, "trace_valid_strict");
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, "plan_x_trace");
-    print_rate("valid plan, valid trace", x, "valid_plan_valid_trace");
-    print_rate("valid plan, invalid trace", x, "valid_plan_invalid_trace");
-    print_rate("invalid plan, valid trace", x, "invalid_plan_valid_trace");
-    print_rate("invalid plan, invalid trace", x, "invalid_plan_invalid_trace");
-    print_hist("first errors (reference)", cJSON_GetObjectItemCaseSensitive(o, "first_error"));
-    print_hist("item errors", cJSON_GetObjectItemCaseSensitive(o, "item_error_kinds"));
-    const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(o, "length_vs_complexity");
-    const cJSON *lvn = cJSON_GetObjectItemCaseSensitive(lvc, "n");
-    printf("  trace length vs complexity (n %.0f):", cJSON_IsNumber(lvn) ? lvn->valuedouble : 0.0);
-    static const char *const corr[] = {"pearson", "spearman", "kendall_tau_b", NULL};
-    for (int i = 0; corr[i]; i++) {
-        const cJSON *r = cJSON_GetObjectItemCaseSensitive(lvc, corr[i]);
-        if (cJSON_IsNumber(r))
-            printf(" %s %.4f", corr[i], r->valuedouble);
-        else
-            printf(" %s -", corr[i]);
-    }
-    printf("\n");
-    const cJSON *tables = cJSON_GetObjectItemCaseSensitive(o, "tables");
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tables, "pairs_overflow")))
-        printf("  note: more distinct (complexity, length) pairs than stats.max_pairs: quantiles, "
-               "Spearman, Kendall and bins are null (docs/statistics.md)\n");
-    if (job->ngroup_by) {
-        int ovf = 0;
-        size_t ng = tf_stats_groups(total, &ovf);
-        printf("  groups: %zu%s (tracefarm show %s)\n", ng,
-               ovf ? ", more than stats.max_groups: not kept" : "", job->output);
-    }
-    printf("  outputs: %s/summary.json.zst %s/items.jsonl.zst %s/run.json\n", job->output,
-           job->output, job->output);
-    cJSON_Delete(o);
-}
-
 /* Rank 0 after the shards are done: merge, write outputs, mark the journal
  * ended, remove the parts, report. */
-static int finish(coord *c, const char *started, int quiet)
+static int finish(coord *c, int quiet)
 {
     const tf_job *job = c->job;
-    run_info *ri = c->ri;
+    tf_run_info *ri = c->ri;
     tf_diag d;
     d.msg[0] = '\0';
     tf_stats *total = NULL;
@@ -788,7 +328,7 @@ static int finish(coord *c, const char *started, int quiet)
     if (err == TF_OK) {
         tf_test_kill("output", 2);
         status = tf_stats_errors(total) ? TF_EXIT_ITEM_ERRORS : TF_EXIT_OK;
-        err = write_run_json(job, c->plan, total, ri, started, status, &d);
+        err = tf_write_run_json(job, c->plan, total, ri, c->partdir, c->winners, status, &d);
     }
     if (err == TF_OK) {
         tf_test_kill("output", 3);
@@ -803,7 +343,8 @@ static int finish(coord *c, const char *started, int quiet)
         clear_parts(c->partdir);
         rmdir(c->partdir);
         if (!quiet)
-            print_summary(job, total, ri, tf_plan_count(c->plan));
+            tf_print_summary(job, total, tf_plan_count(c->plan), ri->nranks,
+                             ri->t_merged - ri->t_start);
         if (tf_stats_errors(total))
             fprintf(stderr,
                     "tracefarm: %" PRIu64 " item(s) could not be verified; see \"error\" "
@@ -820,15 +361,6 @@ static const char *signal_name(int sig)
     return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a signal";
 }
 
-/* straggler_seconds of the job (0: off). */
-static double straggler_seconds(const tf_job *job)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(job->resolved, "straggler_seconds");
-    return cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : 0;
-}
-
-/* Run a job on every rank (farm.h): rank 0 prepares and coordinates, the
- * others work; all return rank 0's status. */
 /* One run at a time per output directory: rank 0 holds an exclusive
  * flock on OUTPUT/.tracefarm-lock for the whole run (the kernel drops it
  * if the process dies, so a killed run can be resumed at once). Returns
@@ -848,6 +380,17 @@ static int lock_output(const char *out, tf_diag *d)
     return fd;
 }
 
+/* Current UTC time as ISO 8601. */
+static void iso_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Run a job on every rank (farm.h): rank 0 prepares and coordinates, the
+ * others work; all return rank 0's status. */
 int tf_run(MPI_Comm parent, const tf_run_opts *o)
 {
     MPI_Comm comm;
@@ -855,9 +398,12 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    run_info ri = {.nranks = nranks, .t_start = MPI_Wtime()};
     char started[32];
     iso_now(started, sizeof started);
+    tf_run_info ri = {.started = started,
+                      .nranks = nranks,
+                      .t_start = MPI_Wtime(),
+                      .host_len = MPI_MAX_PROCESSOR_NAME};
 
     /* SIGTERM and SIGUSR1 (Slurm's warnings, forwarded by mpirun) stop
      * the job at the next shard boundary: the handler only sets a flag. */
@@ -870,19 +416,21 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGUSR1, &sa, &old_usr1);
 
-    /* Rank 0 validates, claims or resumes the output directory and plans;
-     * the outcome and the resolved spec are broadcast, so a bad spec stops
-     * every rank before any work. */
+    /* Rank 0 checks the job, claims or resumes the output directory and
+     * plans; the outcome and the resolved spec are broadcast, so a bad spec
+     * stops every rank before any work. */
     tf_job *job = NULL;
     tf_plan *plan = NULL;
     char *partdir = NULL;
     char *spec = NULL;
+    char *hosts = NULL;
     long long speclen = 0;
     int status = TF_EXIT_OK;
     int lockfd = -1; /* rank 0: the output directory's lock (lock_output) */
     coord c;
     memset(&c, 0, sizeof c);
     c.ri = &ri;
+    c.signal = &g_signal;
     tf_diag d;
     d.msg[0] = '\0';
     if (rank == 0) {
@@ -894,7 +442,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             err = partdir ? tf_mkdirs(partdir, &d) : TF_ERR_NOMEM;
             c.job = job;
             c.partdir = partdir;
-            c.straggler = straggler_seconds(job);
+            c.straggler = (double)job->straggler_seconds;
             if (err == TF_OK)
                 lockfd = lock_output(job->output, &d);
             if (err == TF_OK && lockfd < 0)
@@ -941,36 +489,38 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     int hl = 0;
     MPI_Get_processor_name(host, &hl);
     if (rank == 0) {
-        ri.hosts = calloc((size_t)nranks, MPI_MAX_PROCESSOR_NAME);
-        ri.shards_by_rank = calloc((size_t)nranks, sizeof *ri.shards_by_rank);
-        if (!ri.hosts || !ri.shards_by_rank)
+        hosts = calloc((size_t)nranks, MPI_MAX_PROCESSOR_NAME);
+        c.shards_by_rank = calloc((size_t)nranks, sizeof *c.shards_by_rank);
+        if (!hosts || !c.shards_by_rank)
             MPI_Abort(comm, TF_EXIT_FATAL);
+        ri.hosts = hosts;
+        ri.shards_by_rank = c.shards_by_rank;
     }
-    MPI_Gather(host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, ri.hosts, MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-               0, comm);
+    MPI_Gather(host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, hosts, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0,
+               comm);
 
-    /* 0: every shard done; 1: a shard failed; 2: stopped by a signal. */
-    int outcome = 0, active = 0;
+    int outcome = TF_QUEUE_DONE, active = 0;
     if (nranks == 1)
-        outcome = run_alone(&c);
+        outcome = tf_queue_alone(&c);
     else if (rank == 0)
-        outcome = coordinate(comm, nranks, &c, &active);
+        outcome = tf_queue_run(comm, nranks, &c, &active);
     else
-        outcome = worker_loop(comm, rank, job, partdir);
+        outcome =
+            tf_worker_loop(comm, &job->work, partdir, &g_signal) ? TF_QUEUE_FAILED : TF_QUEUE_DONE;
     ri.t_worked = MPI_Wtime();
     if (rank == 0) {
-        if (outcome == 0) {
-            status = finish(&c, started, o->quiet);
-        } else if (outcome == 2) {
+        if (outcome == TF_QUEUE_DONE) {
+            status = finish(&c, o->quiet);
+        } else if (outcome == TF_QUEUE_STOPPED) {
             status = TF_EXIT_REQUEUE;
             fprintf(stderr,
                     "tracefarm: stopped by %s: %zu of %zu shards are done and journaled in "
                     "%s/.tracefarm-journal; run the same job again to resume (exit status %d)\n",
-                    signal_name(ri.signal), c.ndone, c.nshards, job->output, TF_EXIT_REQUEUE);
+                    signal_name(c.stop_signal), c.ndone, c.nshards, job->output, TF_EXIT_REQUEUE);
         } else {
             status = TF_EXIT_FATAL;
         }
-        drain(comm, &c, active);
+        tf_queue_drain(comm, &c, active);
     }
     /* Everyone learns the outcome from rank 0 (workers that failed told it). */
     MPI_Bcast(&status, 1, MPI_INT, 0, comm);
@@ -981,10 +531,10 @@ out:
         close(lockfd); /* releases the lock, after the journal's last record */
     free(c.sh);
     free(c.winners);
+    free(c.shards_by_rank);
     free(spec);
     free(partdir);
-    free(ri.hosts);
-    free(ri.shards_by_rank);
+    free(hosts);
     tf_plan_free(plan);
     tf_job_free(job);
     MPI_Comm_free(&comm);

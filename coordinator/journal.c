@@ -243,76 +243,6 @@ void tf_journal_close(tf_journal *j)
     free(j);
 }
 
-/* Sort the keys of every object in v, recursively (insertion sort on the
- * child list: specs are small). */
-static void sort_keys(cJSON *v)
-{
-    if (!v)
-        return;
-    for (cJSON *c = v->child; c; c = c->next)
-        sort_keys(c);
-    if (!cJSON_IsObject(v) || !v->child)
-        return;
-    cJSON *sorted = NULL;
-    cJSON *c = v->child;
-    while (c) {
-        cJSON *next = c->next;
-        cJSON **pp = &sorted;
-        while (*pp && strcmp((*pp)->string, c->string) <= 0)
-            pp = &(*pp)->next;
-        c->next = *pp;
-        *pp = c;
-        c = next;
-    }
-    /* restore prev links: cJSON keeps head->prev pointing at the tail */
-    cJSON *prev = NULL;
-    for (c = sorted; c; c = c->next) {
-        c->prev = prev;
-        prev = c;
-    }
-    if (sorted)
-        sorted->prev = prev;
-    v->child = sorted;
-}
-
-/* The spec less the keys that do not change outputs, keys sorted (journal.h). */
-cJSON *tf_job_identity(const tf_job *job)
-{
-    /* Keys that change how the job runs, not what it writes
-     * (docs/resume.md); "a.b" is key b of section a. */
-    static const char *const ignored[] = {"description",
-                                          "output",
-                                          "shard_items",
-                                          "straggler_seconds",
-                                          "endpoint.concurrency",
-                                          "endpoint.connect_timeout_s",
-                                          "endpoint.timeout_s",
-                                          "endpoint.backoff_ms",
-                                          "endpoint.backoff_max_ms",
-                                          "endpoint.rate_limit_rps",
-                                          "endpoint.cache_dir",
-                                          "endpoint.price_per_million",
-                                          "endpoint.api_key_env",
-                                          NULL};
-    cJSON *id = cJSON_Duplicate(job->resolved, 1);
-    if (!id)
-        return NULL;
-    for (int i = 0; ignored[i]; i++) {
-        const char *dot = strchr(ignored[i], '.');
-        if (!dot) {
-            cJSON_DeleteItemFromObjectCaseSensitive(id, ignored[i]);
-            continue;
-        }
-        char section[64];
-        snprintf(section, sizeof section, "%.*s", (int)(dot - ignored[i]), ignored[i]);
-        cJSON *sec = cJSON_GetObjectItemCaseSensitive(id, section);
-        if (cJSON_IsObject(sec))
-            cJSON_DeleteItemFromObjectCaseSensitive(sec, dot + 1);
-    }
-    sort_keys(id);
-    return id;
-}
-
 /* Hash of every shard's file, kind and range, in plan order. */
 uint64_t tf_plan_hash(const tf_plan *plan)
 {
@@ -325,56 +255,14 @@ uint64_t tf_plan_hash(const tf_plan *plan)
     return h;
 }
 
-/* Compact text of v, cut to fit a message. */
-static void short_text(const cJSON *v, char *buf, size_t n)
-{
-    char *t = v ? cJSON_PrintUnformatted(v) : NULL;
-    snprintf(buf, n, "%s", t ? t : "(absent)");
-    if (t && strlen(t) >= n && n > 4)
-        memcpy(buf + n - 4, "...", 4);
-    free(t);
-}
-
-/* Recursive worker of tf_json_diff: path is the dotted key so far. */
-static int diff_at(const cJSON *a, const cJSON *b, const char *path, char *buf, size_t n)
-{
-    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        char sub[512];
-        for (const cJSON *e = a->child; e; e = e->next) {
-            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", e->string);
-            if (diff_at(e, cJSON_GetObjectItemCaseSensitive(b, e->string), sub, buf, n))
-                return 1;
-        }
-        for (const cJSON *e = b->child; e; e = e->next)
-            if (!cJSON_GetObjectItemCaseSensitive(a, e->string)) {
-                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", e->string);
-                return diff_at(NULL, e, sub, buf, n);
-            }
-        return 0;
-    }
-    if (a && b && cJSON_Compare(a, b, 1))
-        return 0;
-    char ta[160], tb[160];
-    short_text(a, ta, sizeof ta);
-    short_text(b, tb, sizeof tb);
-    snprintf(buf, n, "key \"%s\": %s before, %s now", *path ? path : "(spec)", ta, tb);
-    return 1;
-}
-
-/* First difference between two specs, as a message (journal.h). */
-int tf_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n)
-{
-    return diff_at(a, b, "", buf, n);
-}
-
 /* Size and mtime of every corpus file, as strings (journal.h). */
 cJSON *tf_journal_inputs(const tf_job *job, tf_diag *d)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < job->ncorpus; i++) {
+    for (size_t i = 0; arr && i < job->work.ncorpus; i++) {
         struct stat st;
-        if (stat(job->corpus[i], &st) != 0) {
-            tf_diag_set(d, "%s: %s", job->corpus[i], strerror(errno));
+        if (stat(job->work.corpus[i], &st) != 0) {
+            tf_diag_set(d, "%s: %s", job->work.corpus[i], strerror(errno));
             cJSON_Delete(arr);
             return NULL;
         }
@@ -384,7 +272,7 @@ cJSON *tf_journal_inputs(const tf_job *job, tf_diag *d)
                  (long)st.st_mtim.tv_nsec);
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(arr, o) ||
-            !cJSON_AddStringToObject(o, "path", job->corpus[i]) ||
+            !cJSON_AddStringToObject(o, "path", job->work.corpus[i]) ||
             !cJSON_AddStringToObject(o, "size", size) ||
             !cJSON_AddStringToObject(o, "mtime", mtime)) {
             cJSON_Delete(arr);

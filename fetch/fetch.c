@@ -64,7 +64,8 @@ struct tf_fetch {
     int64_t next_slot_us; /* rate limit: the next attempt may start at this time */
     size_t max_response_bytes;
     int http2;
-    uint64_t rng; /* backoff jitter state */
+    int cache_only; /* never send: a cache miss is a failed sample */
+    uint64_t rng;   /* backoff jitter state */
     CURLM *multi;
     struct curl_slist *headers; /* owned; holds the Authorization header */
     tf_cache *cache;            /* owned or NULL */
@@ -83,23 +84,6 @@ static int64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-void tf_fetch_opts_default(tf_fetch_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->api = TF_FETCH_COMPLETIONS;
-    o->temperature = -1;
-    o->top_p = -1;
-    o->samples = 1;
-    o->concurrency = 16;
-    o->connect_timeout_ms = 10000;
-    o->timeout_ms = 600000;
-    o->max_attempts = 5;
-    o->backoff_base_ms = 500;
-    o->backoff_max_ms = 60000;
-    o->max_response_bytes = 16u << 20;
-    o->http2 = 1;
 }
 
 /* ---- secrets ---- */
@@ -210,6 +194,7 @@ tf_err tf_fetch_create(const tf_fetch_opts *o, tf_fetch **out, tf_diag *d)
     f->rate_per_s = o->rate_per_s;
     f->max_response_bytes = o->max_response_bytes;
     f->http2 = o->http2;
+    f->cache_only = o->cache_only;
     f->rng = o->jitter_seed ^ (0x9e3779b97f4a7c15ULL * ((uint64_t)o->ordinal + 1));
     if (!f->rng)
         f->rng = 1;
@@ -584,6 +569,16 @@ tf_err tf_fetch_submit(tf_fetch *f, uint64_t tag, const char *prompt, uint64_t i
                 tf_fetch_reply_clear(&rep);
             free(cached);
             f->stats.cache_misses++;
+        }
+        if (f->cache_only) { /* never sent: a miss is the sample's result */
+            r->reason = strdup("not in the response cache");
+            tf_err e = r->reason ? deliver(f, r, 0, 0, NULL) : TF_ERR_NOMEM;
+            if (e != TF_OK) {
+                if (!r->reason)
+                    req_free(r);
+                return e;
+            }
+            continue;
         }
         wait_push(f, r);
     }

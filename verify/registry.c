@@ -1,12 +1,18 @@
-/* registry.c: the list of verifier domains. Adding a domain is one file
- * and one line here. */
+/* registry.c: the list of domains, and the item helpers of the kit
+ * (domain.h). Adding a domain is one file and one line here. */
 #include "tracefarm/domain.h"
 
+#include <stdio.h>
 #include <string.h>
 
 extern const tf_domain tf_domain_maze;
 
 static const tf_domain *const domains[] = {&tf_domain_maze, NULL};
+
+const tf_domain *const *tf_domains(void)
+{
+    return domains;
+}
 
 const tf_domain *tf_domain_find(const char *name)
 {
@@ -16,7 +22,24 @@ const tf_domain *tf_domain_find(const char *name)
     return NULL;
 }
 
-const char *tf_domain_names(void)
+void tf_domain_names(char *buf, size_t n)
 {
-    return "maze";
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; domains[i] && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", domains[i]->name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+int tf_item_add_str(cJSON *item, const char *key, const char *value)
+{
+    return value ? cJSON_AddStringToObject(item, key, value) != NULL
+                 : cJSON_AddNullToObject(item, key) != NULL;
+}
+
+int tf_item_add_count(cJSON *item, const char *key, long value)
+{
+    return value >= 0 ? cJSON_AddNumberToObject(item, key, (double)value) != NULL
+                      : cJSON_AddNullToObject(item, key) != NULL;
 }

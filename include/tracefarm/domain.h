@@ -1,71 +1,105 @@
-/* domain.h: verifier domains as plug-in tables (after IOR's backends).
+/* domain.h: the domain kit. A domain is one kind of problem the farm can
+ * verify (maze A* traces today); it is one file filling a const tf_domain,
+ * as IOR's storage backends are, and one line in verify/registry.c.
+ * docs/architecture.md, "Adding a domain", is the checklist.
  *
- * A domain knows one kind of problem: how to read it from a corpus record,
- * how to build the prompt a model would get, how to verify a model's
- * output step by step, and how complex the problem is. Each domain is one
- * file filling a const tf_domain; verify/registry.c lists them.
+ * What a domain declares, and the farm does for it:
+ *   - its own section of the job spec (named after the domain): a key
+ *     table (schema.h) and the struct it fills; the job checks it, fills
+ *     defaults and hands the struct to configure;
+ *   - the record fields it reads, each with a default path (record.h); the
+ *     job takes their paths from "fields", compiles them and hands them to
+ *     configure in the order declared;
+ *   - the word for its final answer in summaries ("plan": plan_valid).
+ * What it implements: read a problem (and the model output when the record
+ * holds one) from a record, write the prompt a model gets, and verify an
+ * output into item fields and the facts the statistics count.
  *
- * The functions are pure (no MPI, no network, no files).
+ * Every function is pure: no MPI, no network, no files. The farm does the
+ * rest: reading the corpus, the generic fields (id, tokens, group_by),
+ * asking endpoints, writing items and statistics.
  */
 #ifndef TRACEFARM_DOMAIN_H
 #define TRACEFARM_DOMAIN_H
 
 #include "tracefarm/buf.h"
 #include "tracefarm/err.h"
+#include "tracefarm/record.h"
+#include "tracefarm/schema.h"
+#include "tracefarm/stats.h"
 
 #include <cjson/cJSON.h>
-#include <stdbool.h>
+#include <stddef.h>
 
-/* What the statistics need to know of one verified item. */
-typedef struct tf_facts {
-    bool plan_valid;                /* the final answer (plan) is valid */
-    bool plan_optimal;              /* ... and optimal */
-    bool trace_valid;               /* reference-compatible trace verdict */
-    bool trace_valid_strict;        /* strict trace verdict */
-    const char *first_error;        /* static code name of the first reference
-                                       error, NULL if the trace is valid */
-    const char *strict_first_error; /* same for the strict verdict */
-    long trace_len;                 /* operations (steps) in the trace */
-    long first_error_step;          /* step of the first reference error, -1 */
-    long complexity;                /* reference operation count, -1 unknown */
-    long optimal_plan_len;          /* optimal answer length */
-    long tokens;                    /* completion tokens, -1 unknown */
-} tf_facts;
+/* A record field a domain reads: its name in the job's "fields" section
+ * and the path used when the job does not say. */
+typedef struct tf_field {
+    const char *name; /* e.g. "prompt" */
+    const char *dflt; /* default path, e.g. "prompt" */
+    const char *help; /* one line for docs/job.md */
+} tf_field;
+
+/* The model output a record holds (source "record"). */
+typedef struct tf_text {
+    const char *p; /* into the record, valid while it lives; NULL: none */
+    size_t n;
+} tf_text;
 
 typedef struct tf_domain {
-    const char *name; /* the job's "domain" value */
+    const char *name;        /* the job's "domain" value and the name of its section */
+    const char *answer_noun; /* the final answer in summary keys: "plan" -> plan_valid */
 
-    /* Validate the domain's parts of the job spec (its own section named
-     * after the domain, and "fields") and fill defaults into it (so the
-     * resolved spec shows them). origin names the spec in messages. On
-     * success *cfg is the domain's configuration, freed by free_config. */
-    tf_err (*configure)(cJSON *job, const char *origin, void **cfg, tf_diag *d);
+    const tf_key *keys; /* the keys of its section */
+    size_t nkeys;
+    size_t section_size; /* bytes of the struct they fill (zeroed first) */
+
+    const tf_field *fields; /* the record fields it reads */
+    size_t nfields;
+
+    /* Build the domain's configuration from its checked section (a struct
+     * of section_size bytes, filled by the key table; its strings are the
+     * job's, valid while the job lives) and its field paths (nfields, in
+     * the order of fields; borrowed for the job's life). Checks that span
+     * keys go here: TF_ERR_SPEC with a message naming origin and the key.
+     * *cfg is freed with free_config. */
+    tf_err (*configure)(const void *section, const tf_path *const *fields, const char *origin,
+                        void **cfg, tf_diag *d);
     void (*free_config)(void *cfg);
 
-    /* Read the problem and the model output from a record. *output points
-     * into the record (valid while it lives); NULL when the record has no
-     * usable output (e.g. prompt only), with the reason in d: source
-     * "record" reports it, source "endpoint" ignores it. A record the domain cannot use (missing
-     * field, wrong type, bad problem) is TF_ERR_PARSE with the reason in d.
-     * Caller frees *problem with free_problem. */
-    tf_err (*parse_record)(const void *cfg, const cJSON *record, void **problem,
-                           const char **output, size_t *output_len, tf_diag *d);
+    /* Read the problem from a record (a JSON object) and, when the record
+     * holds one, the model output (*output; p NULL when it has none, with
+     * the reason in d: source "record" reports it, source "endpoint" asks a
+     * model instead). A record the domain cannot use (a missing field, a
+     * wrong type, a bad problem) is TF_ERR_PARSE with the reason in d, which
+     * names the field's path. *problem is freed with free_problem. */
+    tf_err (*parse_record)(const void *cfg, const tf_record *rec, void **problem, tf_text *output,
+                           tf_diag *d);
     void (*free_problem)(void *problem);
 
-    /* Append the prompt a model would get for the problem. */
+    /* Append the prompt a model gets for the problem. */
     tf_err (*build_prompt)(const void *cfg, const void *problem, tf_buf *out);
 
-    /* Verify an output: add the verdict fields to item (a JSON object) and
-     * fill facts. Bad output is a verdict, never an error; errors are
-     * resource failures (TF_ERR_NOMEM, TF_ERR_TOO_BIG). */
-    tf_err (*verify)(const void *cfg, const void *problem, const cJSON *record, const char *output,
+    /* Verify an output: add the verdict's fields to item (an object) and
+     * fill facts (zeroed by the caller; tokens is the caller's). Bad output
+     * is a verdict, never an error; errors are resources (TF_ERR_NOMEM) or
+     * an output past the domain's caps (TF_ERR_TOO_BIG, reason in d: the
+     * item becomes a "too_big" error item). */
+    tf_err (*verify)(const void *cfg, const void *problem, const tf_record *rec, const char *output,
                      size_t len, cJSON *item, tf_facts *facts, tf_diag *d);
 } tf_domain;
 
 /* The domain named name, or NULL. */
 const tf_domain *tf_domain_find(const char *name);
 
-/* Comma-separated names of all domains (for messages). */
-const char *tf_domain_names(void);
+/* The domains, in registry order, NULL-terminated. */
+const tf_domain *const *tf_domains(void);
+
+/* Their names as "maze, arith" into buf (for messages). */
+void tf_domain_names(char *buf, size_t n);
+
+/* Item helpers for verify: a string or null (NULL), a count or null (< 0).
+ * Return 0 when allocation fails. */
+int tf_item_add_str(cJSON *item, const char *key, const char *value);
+int tf_item_add_count(cJSON *item, const char *key, long value);
 
 #endif

@@ -86,11 +86,66 @@ typedef struct tf_fetch_opts {
 
     /* Cache and determinism. */
     const char *cache_dir; /* response cache directory; NULL: no cache */
+    int cache_only;        /* never send a request: a sample the cache does not
+                              hold fails at once with reason "not in the
+                              response cache" (attempts 0, status 0) */
     uint64_t jitter_seed;  /* seeds the backoff jitter PRNG (mixed with ordinal) */
 } tf_fetch_opts;
 
-/* Fill o with the defaults above (no URLs, no model, no key, no cache). */
+/* Fill o with the defaults (no URLs, no model, no key, no cache). The
+ * defaults are those of the job's "endpoint" section (fetch/config.c): one
+ * table holds them. */
 void tf_fetch_opts_default(tf_fetch_opts *o);
+
+/* ---- the job's "endpoint" section ---- */
+
+/* The "endpoint" section of a job spec, resolved (docs/job.md). */
+typedef struct tf_fetch_config {
+    char **base_urls;          /* replicas; worker k uses k % n */
+    size_t n_base_urls;        /* at least 1 */
+    int api;                   /* tf_fetch_api */
+    char *model;               /* "model" of each request */
+    char *prompt_template;     /* "{prompt}", "{field:PATH}", "{{", "}}" */
+    double temperature, top_p; /* < 0: not sent */
+    long max_tokens;           /* <= 0: not sent */
+    char **stop;               /* n_stop stop strings */
+    size_t n_stop;             /* at most TF_FETCH_MAX_STOP */
+    char *extra_json;          /* other params keys as a JSON object; NULL: none */
+    uint64_t seed;             /* params.seed (0 when absent); mixed into item seeds */
+    int has_seed;              /* params.seed was given */
+    long samples;              /* samples per record */
+    char *api_key_env;         /* variable holding the key; NULL: no key */
+    long concurrency;          /* requests in flight per worker */
+    double connect_timeout_s;  /* per attempt */
+    double timeout_s;          /* per attempt */
+    long max_attempts;         /* first included */
+    long backoff_ms;           /* first backoff cap */
+    long backoff_max_ms;       /* largest backoff and Retry-After honoured */
+    double rate_limit_rps;     /* job-wide attempts per second; 0: unlimited */
+    char *cache_dir;           /* response cache directory; NULL: no cache */
+    long max_response_bytes;   /* cap on one response body */
+    int has_prices;            /* price_per_million was given */
+    double price_prompt;       /* per million prompt tokens */
+    double price_completion;   /* per million completion tokens */
+} tf_fetch_config;
+
+#define TF_FETCH_MAX_STOP 16
+
+/* Check the "endpoint" section (an object) into *c and fill its defaults
+ * into the section. A missing "cache_dir" is default_cache_dir (written
+ * into the section); null means no cache. With check_env, the variable
+ * named by api_key_env must be set. TF_ERR_SPEC with a message naming
+ * origin and the key ("endpoint.concurrency"); TF_ERR_NOMEM. Free *c with
+ * tf_fetch_config_free (also after an error). */
+tf_err tf_fetch_config_parse(cJSON *section, const char *origin, const char *default_cache_dir,
+                             int check_env, tf_fetch_config *c, tf_diag *d) TF_MUST_USE;
+void tf_fetch_config_free(tf_fetch_config *c);
+
+/* Client options for worker ordinal (0-based) of nworkers: its replica,
+ * its share of the job's rate, api_key (borrowed: the key's value, or
+ * NULL). Pointers in *o borrow from c. */
+void tf_fetch_opts_from_config(const tf_fetch_config *c, unsigned ordinal, unsigned nworkers,
+                               const char *api_key, tf_fetch_opts *o);
 
 /* ---- the client ---- */
 

@@ -1,80 +1,79 @@
-/* job.h: the job spec: parse, validate, resolve.
+/* job.h: the job spec: parse, check, resolve.
  *
- * A job spec is a JSON object (docs/job.md lists every key). Validation is
- * complete before any work starts: an unknown key, a wrong type, a value
- * out of range or a corpus file that does not exist is TF_ERR_SPEC with a
- * message naming the spec file and the key (or the path).
+ * A job spec is a JSON object (docs/job.md lists every key). It is checked
+ * completely before any work starts: an unknown key, a wrong type, a value
+ * out of range, a bad path or a corpus file that does not exist is
+ * TF_ERR_SPEC with a message naming the spec file and the key (or the
+ * path). Each section is checked by the module that owns it, through its
+ * key table (schema.h): the top level, "fields" and "group_by" here, the
+ * domain's own section by the domain table (domain.h), "stats" by the
+ * statistics, "endpoint" by the fetch module.
  *
  * Resolution expands corpus globs (each pattern's matches sorted, patterns
- * in the order given) and fills defaults; tf_job_resolved_json gives the
- * resolved spec, which rank 0 broadcasts so every rank runs the very same
- * job. The domain's own section (e.g. "maze") and "fields" are validated by
- * the domain (tf_domain.configure).
+ * in the order given) and fills every default into the spec, so the
+ * resolved spec (tf_job_resolved_json) names every setting; rank 0
+ * broadcasts it and every rank parses the very same job from it.
  */
 #ifndef TRACEFARM_JOB_H
 #define TRACEFARM_JOB_H
 
+#include "tracefarm/domain.h"
 #include "tracefarm/err.h"
+#include "tracefarm/fetch.h"
+#include "tracefarm/record.h"
 #include "tracefarm/stats.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
-#include <stdint.h>
 
-/* The "endpoint" section (source "endpoint"), resolved; docs/job.md. */
-typedef struct tf_endpoint {
-    char **base_urls;          /* replicas; a worker uses (rank - 1) % n */
-    size_t n_base_urls;        /* at least 1 */
-    int chat;                  /* api: 0 "completions", 1 "chat" */
-    char *model;               /* "model" of each request */
-    char *prompt_template;     /* "{prompt}", "{field:NAME}", "{{", "}}" */
-    double temperature, top_p; /* < 0: not sent */
-    long max_tokens;           /* <= 0: not sent */
-    char **stop;               /* n_stop stop strings */
-    size_t n_stop;             /* at most 16 */
-    char *extra_json;          /* other params keys as a JSON object; NULL: none */
-    uint64_t seed;             /* params.seed (0 when absent); mixed into item seeds */
-    int has_seed;              /* params.seed was given */
-    unsigned samples;          /* samples per record */
-    char *api_key_env;         /* variable holding the key; NULL: no key */
-    unsigned concurrency;      /* requests in flight per worker */
-    long connect_timeout_ms;   /* per attempt */
-    long timeout_ms;           /* per attempt */
-    unsigned max_attempts;     /* first included */
-    long backoff_ms;           /* first backoff cap */
-    long backoff_max_ms;       /* largest backoff and Retry-After honoured */
-    double rate_limit_rps;     /* job-wide attempts per second; 0: unlimited */
-    char *cache_dir;           /* response cache directory */
-    size_t max_response_bytes; /* cap on one response body */
-} tf_endpoint;
+/* Where model outputs come from ("source"). */
+typedef enum tf_source_kind {
+    TF_SOURCE_RECORD = 0, /* the record holds it */
+    TF_SOURCE_CACHE,      /* the response cache of an earlier endpoint run; never sends */
+    TF_SOURCE_ENDPOINT,   /* an OpenAI-compatible endpoint (through the cache) */
+} tf_source_kind;
+
+/* What a worker needs of a job: everything that decides an item. All of it
+ * is owned by the job and valid while it lives. */
+typedef struct tf_work {
+    const char *const *corpus;           /* resolved corpus paths, in order */
+    size_t ncorpus;                      /* at least 1 */
+    size_t max_line_bytes;               /* cap on one corpus line */
+    const tf_domain *dom;                /* the domain table */
+    const void *dom_cfg;                 /* its configuration */
+    tf_record_spec record;               /* the generic fields: id, tokens, group_by */
+    tf_source_kind source;               /* where outputs come from */
+    const tf_fetch_config *fetch;        /* the endpoint section (cache, endpoint); else NULL */
+    const tf_path *const *prompt_fields; /* the {field:PATH} paths of the prompt template,
+                                            in order (endpoint, cache) */
+    size_t nprompt_fields;
+    tf_stats_config stats; /* the "stats" section, resolved */
+} tf_work;
+
+typedef struct tf_job_priv tf_job_priv; /* opaque: the resolved spec and what backs tf_work */
 
 typedef struct tf_job {
-    char *name;                  /* job name */
-    char *domain;                /* verifier domain, e.g. "maze" */
-    char **corpus;               /* resolved corpus paths, in order */
-    size_t ncorpus;              /* number of corpus paths */
-    char *output;                /* output directory */
-    char *source;                /* where model outputs come from: "record", "endpoint" */
-    tf_endpoint *endpoint;       /* source "endpoint": its section; else NULL */
-    long shard_items;            /* target records per shard */
-    size_t max_line_bytes;       /* cap on one corpus line */
-    void *domain_cfg;            /* the domain's configuration (opaque) */
-    const struct tf_domain *dom; /* the domain table */
-    char **group_by;             /* record fields that define groups */
-    size_t ngroup_by;            /* how many (0: the overall group only) */
-    tf_stats_config stats;       /* the "stats" section, resolved */
-    cJSON *resolved;             /* the resolved spec (owned) */
+    char *name;             /* job name */
+    char *output;           /* output directory */
+    long shard_items;       /* target records per shard */
+    long straggler_seconds; /* 0: off (docs/resume.md) */
+    const char *const
+        *group_by;     /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
+    tf_work work;      /* what every worker needs */
+    tf_job_priv *priv; /* owned */
 } tf_job;
 
 /* Defaults (docs/job.md). */
 #define TF_JOB_DEFAULT_SHARD_ITEMS 4096L
 #define TF_JOB_DEFAULT_MAX_LINE (64UL << 20)
+/* Most paths in "group_by". */
+#define TF_JOB_MAX_GROUP_BY 16
 
-/* Parse and validate spec text. origin names the spec in messages (a path).
- * When check_files is nonzero, corpus globs are expanded and every file
- * must exist (rank 0); otherwise the corpus list is taken as given (the
- * resolved spec on other ranks). On error, *out is NULL and d names the
- * key. Caller frees with tf_job_free. */
+/* Parse and check spec text. origin names the spec in messages (a path).
+ * When check_files is nonzero (rank 0), corpus globs are expanded, every
+ * file must be readable and the API key variable must be set; otherwise
+ * the corpus list is taken as given (the resolved spec on other ranks). On
+ * error, *out is NULL and d names the key. Caller frees with tf_job_free. */
 tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files, tf_job **out,
                     tf_diag *d) TF_MUST_USE;
 
@@ -83,6 +82,21 @@ tf_err tf_job_load(const char *path, tf_job **out, tf_diag *d) TF_MUST_USE;
 
 /* The resolved spec as compact JSON text. Caller frees with free(). */
 char *tf_job_resolved_json(const tf_job *j);
+
+/* A copy of the resolved spec (for run.json). Caller frees with
+ * cJSON_Delete; NULL on allocation failure. */
+cJSON *tf_job_spec(const tf_job *j);
+
+/* The job's identity: its resolved spec less the keys that do not change
+ * the outputs ("description", "output", "shard_items",
+ * "straggler_seconds"), with object keys sorted. Caller frees with
+ * cJSON_Delete; NULL on allocation failure. */
+cJSON *tf_job_identity(const tf_job *job);
+
+/* Describe the first difference between JSON values a (before) and b (now)
+ * into buf, e.g. `key "maze.rows": 10 before, 12 now`. Returns 0 when they
+ * are equal. */
+int tf_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n);
 
 void tf_job_free(tf_job *j); /* accepts NULL */
 

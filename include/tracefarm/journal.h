@@ -66,18 +66,8 @@ tf_err tf_journal_end(tf_journal *j, int status, tf_diag *d) TF_MUST_USE;
 
 void tf_journal_close(tf_journal *j); /* accepts NULL */
 
-/* The job's identity: its resolved spec less the keys that do not change
- * the outputs ("description", "output", "shard_items", "straggler_seconds"),
- * with object keys sorted. Caller frees with cJSON_Delete. */
-cJSON *tf_job_identity(const tf_job *job);
-
 /* Hash of a plan's shard list. */
 uint64_t tf_plan_hash(const tf_plan *plan);
-
-/* Describe the first difference between JSON values a (the journal's) and
- * b (this run's) into buf, e.g. `key "maze.rows": 10 before, 12 now`.
- * Returns 0 when they are equal. */
-int tf_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n);
 
 /* The inputs array of a header: [{"path", "size", "mtime"}] of each corpus
  * file (strings, so 64-bit values stay exact). NULL and d set on failure. */

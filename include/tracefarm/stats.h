@@ -18,12 +18,28 @@
 #ifndef TRACEFARM_STATS_H
 #define TRACEFARM_STATS_H
 
-#include "tracefarm/domain.h"
 #include "tracefarm/err.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* What the statistics need to know of one verified item. Every domain has
+ * these; their names say nothing of a domain ("answer": a maze's plan). */
+typedef struct tf_facts {
+    bool answer_valid;              /* the final answer is valid */
+    bool answer_optimal;            /* ... and optimal */
+    bool trace_valid;               /* reference-compatible trace verdict */
+    bool trace_valid_strict;        /* strict trace verdict */
+    const char *first_error;        /* static code name of the first reference
+                                       error, NULL if the trace is valid */
+    const char *strict_first_error; /* same for the strict verdict */
+    long trace_len;                 /* steps in the trace */
+    long first_error_step;          /* step of the first reference error, -1 */
+    long complexity;                /* size of the problem, -1 unknown */
+    long tokens;                    /* completion tokens, -1 unknown */
+} tf_facts;
 
 typedef struct tf_stats tf_stats; /* opaque */
 
@@ -48,6 +64,7 @@ typedef struct tf_stats_bins {
 
 /* The "stats" section of a job spec, resolved. */
 typedef struct tf_stats_config {
+    const char *answer_noun;       /* the final answer in summary keys ("plan") */
     tf_stats_bins complexity_bins; /* bins of complexity */
     tf_stats_bins length_bins;     /* bins of trace length */
     int error_position_bins;       /* bins of first-error position */

@@ -3,9 +3,9 @@
 # also built as a libFuzzer binary (scripts/fuzz.sh runs them).
 set(TF_FUZZ_TARGETS
     "fuzz_maze:tf_verify"
-    "fuzz_job:tf_farm"
+    "fuzz_job:tf_job"
     "fuzz_corpus:tf_corpus"
-    "fuzz_record:tf_farm"
+    "fuzz_record:tf_job"
     "fuzz_response:tf_fetch")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")

@@ -45,8 +45,8 @@ static int feed(tf_stats *s, const cJSON *o)
         return tf_stats_add_error_keyed(s, key, err) == TF_OK;
     tf_facts f;
     memset(&f, 0, sizeof f);
-    f.plan_valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plan_valid"));
-    f.plan_optimal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plan_optimal"));
+    f.answer_valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plan_valid"));
+    f.answer_optimal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plan_optimal"));
     f.trace_valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "trace_valid"));
     f.trace_valid_strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "trace_valid_strict"));
     f.first_error = str_or_null(o, "first_error");

@@ -17,8 +17,8 @@ static tf_facts facts_of(unsigned i)
     unsigned h = i * 2654435761u;
     tf_facts f;
     memset(&f, 0, sizeof f);
-    f.plan_valid = h & 1;
-    f.plan_optimal = f.plan_valid && (h & 2);
+    f.answer_valid = h & 1;
+    f.answer_optimal = f.answer_valid && (h & 2);
     f.trace_valid = (h >> 2) & 1;
     f.trace_valid_strict = f.trace_valid && ((h >> 3) & 1);
     f.first_error = f.trace_valid ? NULL : codes[(h >> 4) % 3];
@@ -303,8 +303,8 @@ int main(void)
     unsigned pv = 0, errs = 0, cell = 0;
     for (unsigned i = 0; i < N; i++) {
         tf_facts f = facts_of(i);
-        pv += f.plan_valid;
-        cell += f.plan_valid && !f.trace_valid;
+        pv += f.answer_valid;
+        cell += f.answer_valid && !f.trace_valid;
         errs += i % 101 == 0;
     }
     CHECK(cJSON_GetObjectItem(j, "items")->valuedouble == N + errs);

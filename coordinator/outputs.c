@@ -1,0 +1,447 @@
+/* outputs.c: items.jsonl.zst, summary.json.zst, the run's accounting and
+ * the readable end of a run (outputs.h).
+ *
+ * Items are written in corpus order (plan order is file order, then offset
+ * order): the worker finished each item, the merge adds its index, its file
+ * and its absolute line by concatenation (part.h), never parsing it.
+ * Statistics are exact and merged in the same order. Nothing about ranks,
+ * hosts or time goes into these two files.
+ */
+#include "tracefarm/outputs.h"
+
+#include "tracefarm/fetch.h"
+#include "tracefarm/part.h"
+#include "tracefarm/testhook.h"
+#include "tracefarm/text.h"
+#include "tracefarm/worker.h"
+#include "tracefarm/zio.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+/* ----- items.jsonl.zst ---------------------------------------------------------- */
+
+/* A corpus file's name as the items show it: valid UTF-8, JSON-escaped,
+ * with (quoted) and without (bare) the quotes. */
+typedef struct file_name {
+    uint32_t file; /* corpus index, UINT32_MAX: none yet */
+    char *quoted;  /* "\"c.jsonl\"" */
+    char *bare;    /* points into quoted, without the quotes (NUL where the closing quote was) */
+    char *bare_buf;
+} file_name;
+
+static tf_err name_file(file_name *fn, uint32_t file, const char *path)
+{
+    free(fn->quoted);
+    free(fn->bare_buf);
+    fn->quoted = fn->bare_buf = NULL;
+    fn->file = file;
+    char *safe = strdup(path);
+    if (!safe)
+        return TF_ERR_NOMEM;
+    tf_utf8_sanitize(safe); /* outputs are UTF-8 JSON */
+    cJSON *s = cJSON_CreateString(safe);
+    free(safe);
+    fn->quoted = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    fn->bare_buf = fn->quoted ? strdup(fn->quoted + 1) : NULL;
+    if (!fn->bare_buf)
+        return TF_ERR_NOMEM;
+    fn->bare_buf[strlen(fn->bare_buf) - 1] = '\0';
+    fn->bare = fn->bare_buf;
+    return TF_OK;
+}
+
+/* Copy the items of one part into the output, each given its index, file
+ * and absolute line (part.h). */
+static tf_err merge_part(tf_zwriter *w, const char *dir, uint64_t k, const file_name *fn,
+                         uint64_t line_base, uint64_t *index, uint64_t expect, tf_diag *d)
+{
+    tf_part_reader *r = NULL;
+    tf_err err = tf_part_open(dir, k, &r, d);
+    uint64_t count = 0;
+    tf_part_line pl;
+    char head[96];
+    while (err == TF_OK && (err = tf_part_next(r, &pl, d)) == TF_OK) {
+        uint64_t line = line_base + pl.line;
+        int m = snprintf(head, sizeof head, "{\"index\":%" PRIu64 ",\"file\":", *index);
+        err = tf_zwriter_write(w, head, (size_t)m, d);
+        if (err == TF_OK)
+            err = tf_zwriter_write(w, fn->quoted, strlen(fn->quoted), d);
+        m = snprintf(head, sizeof head, ",\"line\":%" PRIu64, line);
+        if (err == TF_OK)
+            err = tf_zwriter_write(w, head, (size_t)m, d);
+        if (err == TF_OK && pl.error) {
+            /* "error":"FILE:LINE: REASON" */
+            err = tf_zwriter_write(w, ",\"error\":\"", 10, d);
+            if (err == TF_OK)
+                err = tf_zwriter_write(w, fn->bare, strlen(fn->bare), d);
+            m = snprintf(head, sizeof head, ":%" PRIu64 ": ", line);
+            if (err == TF_OK)
+                err = tf_zwriter_write(w, head, (size_t)m, d);
+            if (err == TF_OK)
+                err = tf_zwriter_write(w, pl.reason, pl.reason_len, d);
+            if (err == TF_OK)
+                err = tf_zwriter_write(w, "\"", 1, d);
+        }
+        if (err == TF_OK && pl.members_len)
+            err = tf_zwriter_write(w, ",", 1, d);
+        if (err == TF_OK)
+            err = tf_zwriter_write(w, pl.members, pl.members_len, d);
+        if (err == TF_OK)
+            err = tf_zwriter_write(w, "}\n", 2, d);
+        (*index)++;
+        count++;
+    }
+    if (err == TF_ERR_EOF)
+        err = TF_OK;
+    tf_part_reader_free(r);
+    if (err == TF_OK && count != expect) {
+        tf_diag_set(d, "shard %" PRIu64 ": its part has %" PRIu64 " items, its meta says %" PRIu64,
+                    k, count, expect);
+        err = TF_ERR_PARSE;
+    }
+    return err;
+}
+
+tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir,
+                      const uint32_t *attempts, tf_stats **total, tf_diag *d)
+{
+    const tf_work *work = &job->work;
+    *total = tf_stats_create_with(&work->stats);
+    char *out_path = tf_path_join(job->output, "items.jsonl.zst");
+    uint64_t *line_base = calloc(work->ncorpus ? work->ncorpus : 1, sizeof *line_base);
+    if (!*total || !out_path || !line_base) {
+        free(out_path);
+        free(line_base);
+        tf_stats_free(*total);
+        *total = NULL;
+        return TF_ERR_NOMEM;
+    }
+    tf_zwriter *w = NULL;
+    tf_err err = tf_zwriter_open(out_path, 3, &w, d);
+    uint64_t index = 0;
+    file_name fn = {.file = UINT32_MAX};
+    for (size_t k = 0; err == TF_OK && k < tf_plan_count(plan); k++) {
+        const tf_shard *s = tf_plan_get(plan, k);
+        tf_part_meta meta;
+        memset(&meta, 0, sizeof meta);
+        char *dir = tf_part_dir(partdir, attempts ? attempts[k] : 0);
+        err = dir ? tf_part_read_meta(dir, k, &meta, d) : TF_ERR_NOMEM;
+        if (err == TF_OK && tf_stats_merge(*total, meta.stats) != TF_OK) {
+            tf_diag_set(d, "shard %zu: cannot merge its statistics", k);
+            err = TF_ERR_PARSE;
+        }
+        if (err == TF_OK && fn.file != s->file)
+            err = name_file(&fn, s->file, work->corpus[s->file]);
+        if (err == TF_OK)
+            err = merge_part(w, dir, k, &fn, line_base[s->file], &index, meta.records, d);
+        line_base[s->file] += meta.lines;
+        tf_part_meta_clear(&meta);
+        free(dir);
+        if (err == TF_OK)
+            tf_test_kill("merge", k + 1);
+    }
+    tf_err e2 = tf_zwriter_close(w, err == TF_OK, d);
+    if (err == TF_OK)
+        err = e2;
+    free(fn.quoted);
+    free(fn.bare_buf);
+    free(out_path);
+    free(line_base);
+    if (err != TF_OK) {
+        tf_stats_free(*total);
+        *total = NULL;
+    }
+    return err;
+}
+
+/* ----- summary.json.zst ---------------------------------------------------------- */
+
+tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d)
+{
+    const tf_work *work = &job->work;
+    cJSON *s = cJSON_CreateObject();
+    cJSON *overall = tf_stats_summary_json(total);
+    int groups_overflow = 0;
+    cJSON *groups = tf_stats_groups_json(total, &groups_overflow);
+    cJSON *group_by = cJSON_CreateArray();
+    for (size_t i = 0; group_by && i < work->record.ngroup_by; i++)
+        if (!cJSON_AddItemToArray(group_by, cJSON_CreateString(job->group_by[i]))) {
+            cJSON_Delete(group_by);
+            group_by = NULL;
+        }
+    cJSON *corpus = cJSON_CreateArray();
+    for (size_t i = 0; corpus && i < work->ncorpus; i++)
+        if (!cJSON_AddItemToArray(corpus, cJSON_CreateString(work->corpus[i]))) {
+            cJSON_Delete(corpus);
+            corpus = NULL;
+        }
+    int ok = s && overall && corpus && groups && group_by &&
+             cJSON_AddStringToObject(s, "format", "tracefarm-summary/1") &&
+             cJSON_AddStringToObject(s, "job", job->name) &&
+             cJSON_AddStringToObject(s, "domain", work->dom->name);
+    /* from here on each piece belongs to s once added */
+    if (ok && (ok = cJSON_AddItemToObject(s, "corpus", corpus)))
+        corpus = NULL;
+    ok = ok && cJSON_AddNumberToObject(s, "items", (double)tf_stats_items(total));
+    if (ok && (ok = cJSON_AddItemToObject(s, "group_by", group_by)))
+        group_by = NULL;
+    if (ok && (ok = cJSON_AddItemToObject(s, "overall", overall)))
+        overall = NULL;
+    ok = ok && cJSON_AddBoolToObject(s, "groups_overflow", groups_overflow);
+    if (ok && (ok = cJSON_AddItemToObject(s, "groups", groups)))
+        groups = NULL;
+    cJSON_Delete(overall);
+    cJSON_Delete(corpus);
+    cJSON_Delete(groups);
+    cJSON_Delete(group_by);
+    char *text = ok ? cJSON_Print(s) : NULL;
+    cJSON_Delete(s);
+    char *path = tf_path_join(job->output, "summary.json.zst");
+    tf_err err = TF_ERR_NOMEM;
+    if (text && path) {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* replace the NUL: the file ends with a newline */
+        err = tf_write_zstd_atomic(path, text, n + 1, 19, d);
+    }
+    free(text);
+    free(path);
+    return err;
+}
+
+/* ----- the source's accounting (run.json) -------------------------------------------- */
+
+static int add_num(cJSON *o, const char *key, double v)
+{
+    return cJSON_AddNumberToObject(o, key, v) != NULL;
+}
+
+/* The "fetch" figures of the merged parts, summed (NULL when none has any). */
+static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *attempts,
+                           cJSON **out)
+{
+    *out = NULL;
+    tf_fetch_stats *total = malloc(sizeof *total);
+    tf_fetch_stats *one = malloc(sizeof *one);
+    tf_err err = total && one ? TF_OK : TF_ERR_NOMEM;
+    size_t shards = 0;
+    double t0 = 0, t1 = 0;
+    if (total)
+        tf_fetch_stats_init(total);
+    for (size_t k = 0; err == TF_OK && k < nshards; k++) {
+        char *dir = tf_part_dir(partdir, attempts ? attempts[k] : 0);
+        tf_part_meta m;
+        memset(&m, 0, sizeof m);
+        if (!dir) {
+            err = TF_ERR_NOMEM;
+        } else if (tf_part_read_meta(dir, k, &m, NULL) == TF_OK && m.fetch &&
+                   tf_fetch_stats_from_json(m.fetch, one, NULL) == TF_OK) {
+            tf_fetch_stats_merge(total, one);
+            const cJSON *a = cJSON_GetObjectItemCaseSensitive(m.fetch, "wall_start");
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(m.fetch, "wall_end");
+            if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+                if (shards == 0 || a->valuedouble < t0)
+                    t0 = a->valuedouble;
+                if (shards == 0 || b->valuedouble > t1)
+                    t1 = b->valuedouble;
+            }
+            shards++;
+        }
+        tf_part_meta_clear(&m);
+        free(dir);
+    }
+    cJSON *j = err == TF_OK && shards ? tf_fetch_stats_json(total) : NULL;
+    if (err == TF_OK && shards && !j)
+        err = TF_ERR_NOMEM;
+    if (j) {
+        /* the bucket list is for merging, not for reading */
+        cJSON_DeleteItemFromObjectCaseSensitive(j, "latency_hist");
+        double secs = t1 > t0 ? t1 - t0 : 0;
+        double toks = (double)(total->prompt_tokens + total->completion_tokens);
+        if (!add_num(j, "shards", (double)shards) || !add_num(j, "seconds", secs) ||
+            !add_num(j, "requests_per_second", secs > 0 ? (double)total->requests / secs : 0) ||
+            !add_num(j, "tokens_per_second", secs > 0 ? toks / secs : 0)) {
+            cJSON_Delete(j);
+            j = NULL;
+            err = TF_ERR_NOMEM;
+        }
+    }
+    *out = j;
+    free(total);
+    free(one);
+    return err;
+}
+
+/* Current UTC time as ISO 8601. */
+static void iso_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
+                         const tf_run_info *ri, const char *partdir, const uint32_t *attempts,
+                         int status, tf_diag *d)
+{
+    cJSON *r = cJSON_CreateObject();
+    if (!r)
+        return TF_ERR_NOMEM;
+    char finished[32];
+    iso_now(finished, sizeof finished);
+    char mpiver[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpiver, &len);
+    char *nl = strchr(mpiver, '\n');
+    if (nl)
+        *nl = '\0';
+    cJSON_AddStringToObject(r, "format", "tracefarm-run/1");
+    cJSON_AddStringToObject(r, "job", job->name);
+    cJSON_AddItemToObject(r, "spec", tf_job_spec(job));
+    cJSON_AddStringToObject(r, "started", ri->started);
+    cJSON_AddStringToObject(r, "finished", finished);
+    cJSON_AddNumberToObject(r, "exit_status", status);
+    cJSON *t = cJSON_AddObjectToObject(r, "seconds");
+    cJSON_AddNumberToObject(t, "plan", ri->t_planned - ri->t_start);
+    cJSON_AddNumberToObject(t, "work", ri->t_worked - ri->t_planned);
+    cJSON_AddNumberToObject(t, "merge", ri->t_merged - ri->t_worked);
+    cJSON_AddNumberToObject(t, "total", ri->t_merged - ri->t_start);
+    cJSON_AddNumberToObject(r, "ranks", ri->nranks);
+    cJSON_AddNumberToObject(r, "workers", ri->nranks > 1 ? ri->nranks - 1 : 1);
+    cJSON_AddNumberToObject(r, "shards", (double)tf_plan_count(plan));
+    cJSON_AddNumberToObject(r, "shards_resumed", (double)ri->resumed);
+    cJSON_AddNumberToObject(r, "straggler_attempts", (double)ri->extra_attempts);
+    cJSON_AddNumberToObject(r, "straggler_results_dropped", (double)ri->dropped);
+    cJSON_AddNumberToObject(r, "items", (double)tf_stats_items(total));
+    cJSON_AddNumberToObject(r, "item_errors", (double)tf_stats_errors(total));
+    double secs = ri->t_merged - ri->t_start;
+    cJSON_AddNumberToObject(r, "items_per_second",
+                            secs > 0 ? (double)tf_stats_items(total) / secs : 0);
+    cJSON *by = cJSON_AddArrayToObject(r, "shards_by_rank");
+    cJSON *hosts = cJSON_AddArrayToObject(r, "hosts");
+    for (int i = 0; i < ri->nranks; i++) {
+        cJSON_AddItemToArray(by, cJSON_CreateNumber((double)ri->shards_by_rank[i]));
+        cJSON_AddItemToArray(hosts, cJSON_CreateString(ri->hosts + (size_t)i * ri->host_len));
+    }
+    /* sources "endpoint" and "cache": requests, retries, statuses, latency,
+     * cache, throughput */
+    cJSON *fetch = NULL;
+    if (fetch_report(partdir, tf_plan_count(plan), attempts, &fetch) == TF_OK && fetch)
+        cJSON_AddItemToObject(r, "fetch", fetch);
+    cJSON *v = cJSON_AddObjectToObject(r, "versions");
+    cJSON_AddStringToObject(v, "tracefarm", TF_VERSION);
+    cJSON_AddStringToObject(v, "mpi", mpiver);
+    cJSON_AddStringToObject(v, "cjson", cJSON_Version());
+    cJSON_AddStringToObject(v, "zstd", ZSTD_versionString());
+    cJSON_AddStringToObject(v, "curl", curl_version());
+    char *text = cJSON_Print(r);
+    cJSON_Delete(r);
+    char *path = tf_path_join(job->output, "run.json");
+    tf_err err = TF_ERR_NOMEM;
+    if (text && path) {
+        size_t n = strlen(text);
+        text[n] = '\n';
+        err = tf_write_atomic(path, text, n + 1, d);
+    }
+    free(text);
+    free(path);
+    return err;
+}
+
+/* ----- the readable end of a run ------------------------------------------------------ */
+
+/* A count and its percentage of den, for the terminal. */
+static void print_rate(const char *label, const cJSON *o, const char *key)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "count");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "rate");
+    if (cJSON_IsNumber(p))
+        printf("  %-34s %10.0f  %6.2f %%\n", label, c->valuedouble, 100.0 * p->valuedouble);
+    else
+        printf("  %-34s %10.0f       -\n", label, cJSON_IsNumber(c) ? c->valuedouble : 0.0);
+}
+
+/* A histogram object as "label: key n, key n". */
+static void print_hist(const char *label, const cJSON *h)
+{
+    printf("  %s:", label);
+    if (!h || !h->child)
+        printf(" none");
+    const cJSON *e;
+    const char *sep = "";
+    cJSON_ArrayForEach(e, h)
+    {
+        printf("%s %s %.0f", sep, e->string, e->valuedouble);
+        sep = ",";
+    }
+    printf("\n");
+}
+
+void tf_print_summary(const tf_job *job, const tf_stats *total, size_t nshards, int nranks,
+                      double seconds)
+{
+    const tf_work *work = &job->work;
+    const char *a = work->dom->answer_noun;
+    cJSON *o = tf_stats_summary_json(total);
+    if (!o)
+        return;
+    printf("tracefarm: job \"%s\" (%s): %" PRIu64 " items, %zu file%s, %zu shard%s, %d rank%s, "
+           "%.2f s\n",
+           job->name, work->dom->name, tf_stats_items(total), work->ncorpus,
+           work->ncorpus == 1 ? "" : "s", nshards, nshards == 1 ? "" : "s", nranks,
+           nranks == 1 ? "" : "s", seconds);
+    char label[64], key[64];
+    snprintf(label, sizeof label, "%s valid", a);
+    snprintf(key, sizeof key, "%s_valid", a);
+    print_rate(label, o, key);
+    snprintf(label, sizeof label, "%s optimal", a);
+    snprintf(key, sizeof key, "%s_optimal", a);
+    print_rate(label, o, key);
+    print_rate("trace valid (reference)", o, "trace_valid");
+    print_rate("trace valid (strict)", o, "trace_valid_strict");
+    snprintf(key, sizeof key, "%s_x_trace", a);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    static const char *const cells[4][2] = {
+        {"valid", "valid"}, {"valid", "invalid"}, {"invalid", "valid"}, {"invalid", "invalid"}};
+    for (int i = 0; i < 4; i++) {
+        snprintf(label, sizeof label, "%s %s, %s trace", cells[i][0], a, cells[i][1]);
+        snprintf(key, sizeof key, "%s_%s_%s_trace", cells[i][0], a, cells[i][1]);
+        print_rate(label, x, key);
+    }
+    print_hist("first errors (reference)", cJSON_GetObjectItemCaseSensitive(o, "first_error"));
+    print_hist("item errors", cJSON_GetObjectItemCaseSensitive(o, "item_error_kinds"));
+    const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(o, "length_vs_complexity");
+    const cJSON *lvn = cJSON_GetObjectItemCaseSensitive(lvc, "n");
+    printf("  trace length vs complexity (n %.0f):", cJSON_IsNumber(lvn) ? lvn->valuedouble : 0.0);
+    static const char *const corr[] = {"pearson", "spearman", "kendall_tau_b", NULL};
+    for (int i = 0; corr[i]; i++) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(lvc, corr[i]);
+        if (cJSON_IsNumber(r))
+            printf(" %s %.4f", corr[i], r->valuedouble);
+        else
+            printf(" %s -", corr[i]);
+    }
+    printf("\n");
+    const cJSON *tables = cJSON_GetObjectItemCaseSensitive(o, "tables");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tables, "pairs_overflow")))
+        printf("  note: more distinct (complexity, length) pairs than stats.max_pairs: quantiles, "
+               "Spearman, Kendall and bins are null (docs/statistics.md)\n");
+    if (work->record.ngroup_by) {
+        int ovf = 0;
+        size_t ng = tf_stats_groups(total, &ovf);
+        printf("  groups: %zu%s (tracefarm show %s)\n", ng,
+               ovf ? ", more than stats.max_groups: not kept" : "", job->output);
+    }
+    printf("  outputs: %s/summary.json.zst %s/items.jsonl.zst %s/run.json\n", job->output,
+           job->output, job->output);
+    cJSON_Delete(o);
+}

@@ -1,0 +1,61 @@
+/* outputs.h: the outputs of a run, written by rank 0 (docs/outputs.md).
+ *
+ *   items.jsonl.zst   every shard's items in plan (= corpus) order, each
+ *                     given its index, file and absolute line (part.h)
+ *   summary.json.zst  the merged statistics
+ *   run.json          what varies between runs: times, ranks, hosts,
+ *                     versions, the source's accounting
+ *
+ * The first two are a pure function of the job, the corpus and the model
+ * outputs: byte-identical for any rank count, shard size or resume.
+ */
+#ifndef TRACEFARM_OUTPUTS_H
+#define TRACEFARM_OUTPUTS_H
+
+#include "tracefarm/err.h"
+#include "tracefarm/job.h"
+#include "tracefarm/corpus.h"
+#include "tracefarm/stats.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+/* Merge the parts of every shard of plan (in plan order) into
+ * items.jsonl.zst, and return the merged statistics in *total (caller
+ * frees with tf_stats_free). The part of shard k is read from
+ * tf_part_dir(partdir, attempts[k]) (attempts NULL: attempt 0 for every
+ * shard). */
+tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdir,
+                      const uint32_t *attempts, tf_stats **total, tf_diag *d) TF_MUST_USE;
+
+/* Write summary.json.zst for the merged statistics. */
+tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d) TF_MUST_USE;
+
+/* What rank 0 knows of a run, for run.json. */
+typedef struct tf_run_info {
+    const char *started;                           /* ISO 8601 UTC start time */
+    double t_start, t_planned, t_worked, t_merged; /* MPI_Wtime stamps */
+    int nranks;                                    /* ranks of the run */
+    const uint64_t *shards_by_rank;                /* nranks: shards each rank did */
+    const char *hosts;                             /* nranks names of host_len bytes each */
+    size_t host_len;
+    size_t resumed;        /* shards done by earlier runs (journal) */
+    size_t extra_attempts; /* straggler attempts handed out */
+    size_t dropped;        /* straggler results that came second */
+} tf_run_info;
+
+/* Write run.json: everything that varies between runs of the same job
+ * (times, ranks, hosts, versions, the resolved spec, and the source's
+ * accounting summed over the parts that were merged: requests, retries,
+ * statuses, latency percentiles, cache hits, throughput). The parts of
+ * shard k are read from tf_part_dir(partdir, attempts[k]). */
+tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
+                         const tf_run_info *ri, const char *partdir, const uint32_t *attempts,
+                         int status, tf_diag *d) TF_MUST_USE;
+
+/* The readable end of a run on stdout: the overall figures of the merged
+ * statistics. */
+void tf_print_summary(const tf_job *job, const tf_stats *total, size_t nshards, int nranks,
+                      double seconds);
+
+#endif

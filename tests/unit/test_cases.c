@@ -1,0 +1,200 @@
+/* test_cases.c: every domain's hand-built cases, tests/data/DOMAIN/ (one JSON file each).
+ *
+ * One runner for every domain of the registry. A case file is one record
+ * and what its item must hold:
+ *
+ *   {"note": "why this case exists",
+ *    "job": {...}                      optional: keys added to the job spec,
+ *                                      e.g. the domain's own section
+ *    "expect": {"trace_valid": false, "first_error": "create_non_neighbor", ...},
+ *    ...every other key is a field of the record}
+ *
+ * The record goes the way of a corpus line with source "record": the
+ * record module (tf_record_parse with the job's generic fields), the
+ * domain's parse_record, then its verify. The item is the verdict's fields
+ * ({"error_kind", "error"} when the record is refused); every key of
+ * "expect" must be in it with an equal value ("error": a part of the
+ * reason). A key that is not in the item fails the case, so a typo cannot
+ * skip a check. Each domain must have at least MIN_CASES cases.
+ */
+#include "tf_test.h"
+#include "tracefarm/domain.h"
+#include "tracefarm/job.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_CASES 10
+#define MAX_CASES 4096
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static cJSON *read_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return cJSON_ParseWithLength(buf, n);
+}
+
+/* The job of a case: a minimal spec of the domain plus the case's "job". */
+static tf_job *case_job(const tf_domain *dom, const cJSON *extra, const char *file)
+{
+    cJSON *spec = cJSON_CreateObject();
+    cJSON_AddStringToObject(spec, "name", "case");
+    cJSON_AddStringToObject(spec, "domain", dom->name);
+    cJSON *corpus = cJSON_AddArrayToObject(spec, "corpus");
+    cJSON_AddItemToArray(corpus, cJSON_CreateString("case.jsonl"));
+    cJSON_AddStringToObject(spec, "output", "case-out");
+    for (const cJSON *e = extra ? extra->child : NULL; e; e = e->next) {
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, e->string);
+        cJSON_AddItemToObject(spec, e->string, cJSON_Duplicate(e, 1));
+    }
+    char *text = cJSON_PrintUnformatted(spec);
+    cJSON_Delete(spec);
+    tf_job *job = NULL;
+    tf_diag d = {{0}};
+    tf_err err = tf_job_parse(text, strlen(text), file, 0, &job, &d);
+    CHECKF(err == TF_OK, "%s: job: %s", file, d.msg);
+    free(text);
+    return job;
+}
+
+/* The item of the case's record: the verdict, or the refusal. */
+static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file)
+{
+    const tf_work *w = &job->work;
+    char *line = cJSON_PrintUnformatted(record);
+    tf_record rec;
+    cJSON *item = cJSON_CreateObject();
+    if (!line || tf_record_parse(&w->record, line, strlen(line), &rec) != TF_OK) {
+        CHECKF(0, "%s: cannot parse the record", file);
+        free(line);
+        cJSON_Delete(item);
+        return NULL;
+    }
+    free(line);
+    if (rec.error_kind) {
+        cJSON_AddStringToObject(item, "error_kind", rec.error_kind);
+        cJSON_AddStringToObject(item, "error", rec.error);
+        tf_record_clear(&rec);
+        return item;
+    }
+    void *problem = NULL;
+    tf_text out = {NULL, 0};
+    tf_diag why = {{0}};
+    tf_err err = w->dom->parse_record(w->dom_cfg, &rec, &problem, &out, &why);
+    if (err == TF_OK && !out.p) {
+        err = TF_ERR_PARSE;
+        if (!why.msg[0])
+            tf_diag_set(&why, "record has no model output");
+    }
+    if (err == TF_ERR_PARSE) {
+        cJSON_AddStringToObject(item, "error_kind", "bad_record");
+        cJSON_AddStringToObject(item, "error", why.msg);
+    } else if (err == TF_OK) {
+        tf_facts facts;
+        memset(&facts, 0, sizeof facts);
+        err = w->dom->verify(w->dom_cfg, problem, &rec, out.p, out.n, item, &facts, &why);
+        if (err == TF_ERR_TOO_BIG) {
+            cJSON_AddStringToObject(item, "error_kind", "too_big");
+            cJSON_AddStringToObject(item, "error", why.msg);
+        }
+        CHECKF(err == TF_OK || err == TF_ERR_TOO_BIG, "%s: verify: %s", file, tf_strerror(err));
+        /* the facts agree with the item where they say the same thing */
+        const cJSON *tv = cJSON_GetObjectItemCaseSensitive(item, "trace_valid");
+        CHECKF(!tv || cJSON_IsTrue(tv) == facts.trace_valid, "%s: facts.trace_valid", file);
+        CHECKF(facts.trace_valid == (facts.first_error == NULL), "%s: facts.first_error", file);
+    } else {
+        CHECKF(0, "%s: parse_record: %s", file, tf_strerror(err));
+    }
+    w->dom->free_problem(problem);
+    tf_record_clear(&rec);
+    return item;
+}
+
+static int run_case(const tf_domain *dom, const char *dir, const char *file)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    cJSON *c = read_json(path);
+    CHECKF(cJSON_IsObject(c), "%s: not a JSON object", path);
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c, "expect");
+    CHECKF(cJSON_IsObject(expect) && expect->child, "%s: no \"expect\"", file);
+    CHECKF(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, "note")), "%s: no \"note\"", file);
+    if (!cJSON_IsObject(c) || !cJSON_IsObject(expect)) {
+        cJSON_Delete(c);
+        return 0;
+    }
+    tf_job *job = case_job(dom, cJSON_GetObjectItemCaseSensitive(c, "job"), file);
+    cJSON *record = cJSON_Duplicate(c, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(record, "note");
+    cJSON_DeleteItemFromObjectCaseSensitive(record, "job");
+    cJSON_DeleteItemFromObjectCaseSensitive(record, "expect");
+    cJSON *item = job ? case_item(job, record, file) : NULL;
+    int ran = item != NULL;
+    for (const cJSON *e = expect->child; item && e; e = e->next) {
+        const cJSON *got = cJSON_GetObjectItemCaseSensitive(item, e->string);
+        char *want = cJSON_PrintUnformatted(e);
+        char *have = got ? cJSON_PrintUnformatted(got) : NULL;
+        if (strcmp(e->string, "error") == 0)
+            CHECKF(cJSON_IsString(e) && cJSON_IsString(got) &&
+                       strstr(got->valuestring, e->valuestring),
+                   "%s: error: want a reason holding %s, got %s", file, want,
+                   have ? have : "(none)");
+        else
+            CHECKF(got && cJSON_Compare(e, got, 1), "%s: %s: want %s, got %s", file, e->string,
+                   want, have ? have : "(not in the item)");
+        free(want);
+        free(have);
+    }
+    cJSON_Delete(item);
+    cJSON_Delete(record);
+    tf_job_free(job);
+    cJSON_Delete(c);
+    return ran;
+}
+
+int main(void)
+{
+    for (const tf_domain *const *dp = tf_domains(); *dp; dp++) {
+        const tf_domain *dom = *dp;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", TF_TEST_DATA, dom->name);
+        DIR *dh = opendir(dir);
+        CHECKF(dh != NULL, "domain %s has no cases: cannot open %s", dom->name, dir);
+        if (!dh)
+            continue;
+        char *names[MAX_CASES];
+        int n = 0;
+        struct dirent *de;
+        while ((de = readdir(dh)) != NULL) {
+            size_t l = strlen(de->d_name);
+            if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0 && n < MAX_CASES)
+                names[n++] = strdup(de->d_name);
+        }
+        closedir(dh);
+        qsort(names, (size_t)n, sizeof names[0], cmp_str);
+        int ran = 0;
+        for (int i = 0; i < n; i++) {
+            int before = tf_test_fail;
+            ran += run_case(dom, dir, names[i]);
+            if (tf_test_fail != before)
+                fprintf(stderr, "  ^ case %s/%s failed\n", dom->name, names[i]);
+            free(names[i]);
+        }
+        printf("%s: %d cases ran\n", dom->name, ran);
+        CHECKF(ran >= MIN_CASES, "%s: only %d cases ran (want >= %d)", dom->name, ran, MIN_CASES);
+    }
+    return tf_test_done();
+}
