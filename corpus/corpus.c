@@ -251,6 +251,89 @@ static walk_res walk_frame(walker *w, uint64_t off, uint64_t *next, uint64_t *es
     return WALK_FRAME;
 }
 
+/* The planner's view of a file (corpus.h): its size through the same open
+ * as the reader, so a missing or odd file is reported the same way. */
+tf_err tf_corpus_file_size(const char *path, uint64_t *size, tf_diag *d)
+{
+    int fd = -1;
+    tf_err e = open_sized(path, &fd, size, d);
+    if (e == TF_OK)
+        close(fd);
+    return e;
+}
+
+struct tf_zwalk {
+    char *path;   /* for messages (owned copy) */
+    uint64_t off; /* start of the next frame */
+    bool done;    /* a damaged frame or a read error ended the walk */
+    walker w;     /* holds the fd, closed by tf_zwalk_free */
+};
+
+/* Open path and get its size first, so that a missing file is reported as
+ * by the reader; then the walker (its 4 KiB window is why it is on the
+ * heap). On failure nothing is left open. */
+tf_err tf_zwalk_open(const char *path, tf_zwalk **out, tf_diag *d)
+{
+    *out = NULL;
+    int fd = -1;
+    uint64_t size = 0;
+    tf_err e = open_sized(path, &fd, &size, d);
+    if (e != TF_OK)
+        return e;
+    tf_zwalk *z = calloc(1, sizeof *z);
+    char *copy = strdup(path);
+    if (!z || !copy) {
+        free(z);
+        free(copy);
+        close(fd);
+        tf_diag_set(d, "%s: out of memory walking zstd frames", path);
+        return TF_ERR_NOMEM;
+    }
+    z->path = copy;
+    z->w.fd = fd;
+    z->w.fsize = size;
+    *out = z;
+    return TF_OK;
+}
+
+/* One walk_frame step. Where the walk meets something that is not a whole
+ * frame, the rest of the file is handed out as one damaged frame and the
+ * walk ends: the planner gives it to a shard whose reader reports the
+ * damage, and nothing after it can be found without decoding. */
+tf_err tf_zwalk_next(tf_zwalk *z, tf_zframe *f, tf_diag *d)
+{
+    if (z->done || z->off >= z->w.fsize)
+        return TF_ERR_EOF;
+    uint64_t next = 0, est = 0;
+    walk_res r = walk_frame(&z->w, z->off, &next, &est);
+    if (r == WALK_IO) {
+        tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", z->path, z->off, strerror(errno));
+        z->done = true;
+        return TF_ERR_IO;
+    }
+    if (r == WALK_BAD) {
+        *f = (tf_zframe){.kind = TF_ZFRAME_DAMAGED, .begin = z->off, .end = z->w.fsize};
+        z->done = true;
+        return TF_OK;
+    }
+    *f = (tf_zframe){.kind = r == WALK_SKIP ? TF_ZFRAME_SKIP : TF_ZFRAME_DATA,
+                     .begin = z->off,
+                     .end = next,
+                     .usize = est};
+    z->off = next;
+    return TF_OK;
+}
+
+/* Close the file and free the walk; NULL is accepted. */
+void tf_zwalk_free(tf_zwalk *z)
+{
+    if (!z)
+        return;
+    close(z->w.fd);
+    free(z->path);
+    free(z);
+}
+
 /* ---------------------------------------------------------------------- */
 /* plan                                                                   */
 /* ---------------------------------------------------------------------- */
@@ -285,52 +368,47 @@ static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, ui
  * file joins the current range and the walk stops, so a corrupt or truncated
  * file still plans (its reader reports the damage). Fails only on a read
  * error (TF_ERR_IO naming the path) or TF_ERR_NOMEM. */
-static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, int fd, uint64_t size,
-                        uint64_t target, tf_diag *d)
+static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, uint64_t target, tf_diag *d)
 {
-    walker *w = malloc(sizeof *w);
-    if (!w)
-        return TF_ERR_NOMEM;
-    w->fd = fd;
-    w->fsize = size;
-    w->base = 0;
-    w->len = 0;
+    tf_zwalk *w = NULL;
+    tf_err e = tf_zwalk_open(path, &w, d);
+    if (e != TF_OK)
+        return e;
     size_t first = p->n;
-    uint64_t begin = 0, acc = 0, off = 0;
+    /* size: the end of the last frame, which is the file size (corpus.h) */
+    uint64_t begin = 0, acc = 0, size = 0;
     bool data = false; /* the open range holds a zstd frame */
-    tf_err e = TF_OK;
-    while (off < size) {
-        uint64_t next = 0, est = 0;
-        walk_res r = walk_frame(w, off, &next, &est);
-        if (r == WALK_IO) {
-            tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", path, off, strerror(errno));
-            e = TF_ERR_IO;
+    for (;;) {
+        tf_zframe f;
+        e = tf_zwalk_next(w, &f, d);
+        if (e != TF_OK)
             break;
-        }
-        if (r == WALK_BAD) {
+        size = f.end;
+        if (f.kind == TF_ZFRAME_DAMAGED) {
             data = true; /* damaged data: the reader must see it */
             break;
         }
-        if (r == WALK_FRAME && est > 0)
+        if (f.kind == TF_ZFRAME_DATA && f.usize > 0)
             data = true; /* an empty frame counts as no data, like a skippable one */
-        acc = sat_add(acc, est);
-        off = next;
+        acc = sat_add(acc, f.usize);
         if (acc >= target && data) {
-            e = plan_push(p, file, true, begin, off);
+            e = plan_push(p, file, true, begin, f.end);
             if (e != TF_OK)
                 break;
-            begin = off;
+            begin = f.end;
             acc = 0;
             data = false;
         }
     }
+    if (e == TF_ERR_EOF)
+        e = TF_OK;
     if (e == TF_OK && begin < size) {
         if (!data && p->n > first)
             p->v[p->n - 1].end = size; /* only skippable/empty frames left */
         else
             e = plan_push(p, file, true, begin, size);
     }
-    free(w);
+    tf_zwalk_free(w);
     return e;
 }
 
@@ -350,23 +428,20 @@ tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_b
     if (!p)
         return TF_ERR_NOMEM;
     for (size_t i = 0; i < nfiles; i++) {
-        int fd = -1;
-        uint64_t size = 0;
-        tf_err e = open_sized(files[i], &fd, &size, d);
-        if (e == TF_OK) {
-            if (size > 0 && tf_corpus_is_zstd(files[i])) {
-                e = plan_zstd(p, (uint32_t)i, files[i], fd, size, target, d);
-            } else {
-                for (uint64_t b = 0; b < size && e == TF_OK;) {
-                    uint64_t end = size - b > target ? b + target : size;
-                    e = plan_push(p, (uint32_t)i, false, b, end);
-                    b = end;
-                }
+        tf_err e;
+        if (tf_corpus_is_zstd(files[i])) {
+            e = plan_zstd(p, (uint32_t)i, files[i], target, d);
+        } else {
+            uint64_t size = 0;
+            e = tf_corpus_file_size(files[i], &size, d);
+            for (uint64_t b = 0; b < size && e == TF_OK;) {
+                uint64_t end = size - b > target ? b + target : size;
+                e = plan_push(p, (uint32_t)i, false, b, end);
+                b = end;
             }
-            close(fd);
-            if (e == TF_ERR_NOMEM)
-                tf_diag_set(d, "%s: out of memory while planning shards", files[i]);
         }
+        if (e == TF_ERR_NOMEM)
+            tf_diag_set(d, "%s: out of memory while planning shards", files[i]);
         if (e != TF_OK) {
             tf_plan_free(p);
             return e;

@@ -57,6 +57,54 @@ void tf_plan_free(tf_plan *p); /* accepts NULL */
 tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
                                    tf_diag *d) TF_MUST_USE;
 
+/* ---- What the planner (plan.h) needs to know of a file, without reading
+ * it: its size, and for zstd the frame boundaries. The zstd format is parsed
+ * only here, so the planner's ranges and the reader's idea of a frame
+ * boundary cannot drift apart. */
+
+/* Size in bytes of path, opened the way tf_reader_open opens it: only a
+ * regular file is accepted, else TF_ERR_IO naming the path and the reason
+ * (e.g. "c.jsonl: No such file or directory", "f: not a regular file").
+ * Nothing is read. */
+tf_err tf_corpus_file_size(const char *path, uint64_t *size, tf_diag *d) TF_MUST_USE;
+
+typedef enum tf_zframe_kind {
+    TF_ZFRAME_DATA,    /* a zstd frame */
+    TF_ZFRAME_SKIP,    /* a skippable frame (magic 0x184D2A50..0x184D2A5F) */
+    TF_ZFRAME_DAMAGED, /* not a whole frame: a bad magic number, a reserved bit
+                        * or block type, a block over 128 KiB, or cut by the
+                        * end of the file; [begin, end) is the rest of the file */
+} tf_zframe_kind;
+
+/* One frame as found by walking headers (no decompression). */
+typedef struct tf_zframe {
+    tf_zframe_kind kind;
+    uint64_t begin, end; /* compressed offsets, [begin, end) */
+    /* Uncompressed bytes the frame stands for: its declared content size
+     * (0 for an empty frame), or 4 x (end - begin) when it declares none.
+     * 0 for skippable and damaged frames. */
+    uint64_t usize;
+} tf_zframe;
+
+typedef struct tf_zwalk tf_zwalk; /* opaque: a walk over one file's frames */
+
+/* Start walking the frames of path from offset 0. The walk reads one 4 KiB
+ * window per block header it needs (docs/corpus.md, "How files are split").
+ * TF_ERR_IO naming the path as tf_corpus_file_size does, or TF_ERR_NOMEM.
+ * path is copied. Caller frees with tf_zwalk_free. */
+tf_err tf_zwalk_open(const char *path, tf_zwalk **out, tf_diag *d) TF_MUST_USE;
+
+/* The next frame in *f. The frames tile the file: the first begins at 0,
+ * each begins where the previous one ended, and the last one ends at the
+ * file size. A TF_ZFRAME_DAMAGED frame is the last (a file that is not
+ * zstd at all is one damaged frame). Results: TF_OK; TF_ERR_EOF after the
+ * last frame (at once for an empty file); TF_ERR_IO when a read fails, d
+ * naming the path and the frame's offset ("<path>: read failed at byte N:
+ * <strerror>"). After TF_ERR_IO every call returns TF_ERR_EOF. */
+tf_err tf_zwalk_next(tf_zwalk *w, tf_zframe *f, tf_diag *d) TF_MUST_USE;
+
+void tf_zwalk_free(tf_zwalk *w); /* closes the file; accepts NULL */
+
 typedef struct tf_reader tf_reader; /* opaque: one open shard */
 
 /* Open a shard of path for reading. max_line caps one line's length.
