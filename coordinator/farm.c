@@ -19,6 +19,7 @@
 
 #include "tracefarm/hash.h"
 #include "tracefarm/journal.h"
+#include "tracefarm/plan.h"
 #include "tracefarm/testhook.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"

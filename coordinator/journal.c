@@ -313,18 +313,6 @@ cJSON *tf_job_identity(const tf_job *job)
     return id;
 }
 
-/* Hash of every shard's file, kind and range, in plan order. */
-uint64_t tf_plan_hash(const tf_plan *plan)
-{
-    uint64_t h = TF_FNV_SEED;
-    for (size_t i = 0; i < tf_plan_count(plan); i++) {
-        const tf_shard *s = tf_plan_get(plan, i);
-        uint64_t v[4] = {s->file, s->zstd, s->begin, s->end};
-        h = tf_fnv64(h, v, sizeof v);
-    }
-    return h;
-}
-
 /* Compact text of v, cut to fit a message. */
 static void short_text(const cJSON *v, char *buf, size_t n)
 {

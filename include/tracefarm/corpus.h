@@ -1,9 +1,10 @@
-/* corpus.h: shard planning and shard reading for JSONL and JSONL.zst.
+/* corpus.h: shard reading for JSONL and JSONL.zst, and what the shard
+ * planner (plan.h) needs to know of a corpus file.
  *
- * A corpus file is split into shards without reading it whole:
+ * The planner splits a corpus file into shards without reading it whole:
  * - plain JSONL by byte ranges;
- * - zstd files at frame boundaries (found by walking frame and block
- *   headers, no decompression). A single-frame file is one shard.
+ * - zstd files at frame boundaries (found here by walking frame and block
+ *   headers, no decompression: tf_zwalk_*). A single-frame file is one shard.
  * A record (line) belongs to the shard in which its first byte lies, so
  * the shards of a file partition its lines exactly, whatever the split.
  * A reader therefore skips a partial first line (unless the byte before
@@ -22,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One shard: a range of one file. Plain files: [begin, end) are byte
+/* One shard: a range of one file, planned by tf_plan_create (plan.h) and
+ * read with tf_reader_open. Plain files: [begin, end) are byte
  * offsets. Zstd files: [begin, end) are compressed offsets at frame
  * boundaries (end may be the file size of a truncated last frame). */
 typedef struct tf_shard {
@@ -35,22 +37,9 @@ typedef struct tf_shard {
 /* True if the path names a zstd file (ends in ".zst"). */
 bool tf_corpus_is_zstd(const char *path);
 
-typedef struct tf_plan tf_plan; /* opaque: the ordered shard list */
-
-/* Plan shards over files (in the given order; shards of file i come before
- * those of file i+1) so that each holds about target_bytes of uncompressed
- * data (zstd: frames are grouped; a frame's declared content size is used,
- * or its compressed size times 4 when it declares none). An empty file
- * gives no shard. TF_ERR_IO naming the path if a file cannot be opened or
- * sized. Caller frees with tf_plan_free. */
-tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
-                      tf_diag *d) TF_MUST_USE;
-size_t tf_plan_count(const tf_plan *p);
-const tf_shard *tf_plan_get(const tf_plan *p, size_t i);
-void tf_plan_free(tf_plan *p); /* accepts NULL */
-
 /* Mean bytes per line over at most the first sample_bytes of uncompressed
- * data of a file (used to turn "items per shard" into bytes). Returns 0 in
+ * data of a file (the coordinator uses it to turn "items per shard" into
+ * the planner's target bytes). Returns 0 in
  * *out for an empty file. Damaged zstd data ends the sample (the estimate
  * comes from the bytes before it; 0 if none): only TF_ERR_IO (naming the
  * path) or TF_ERR_NOMEM fail. */

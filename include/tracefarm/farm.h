@@ -8,9 +8,9 @@
 #ifndef TRACEFARM_FARM_H
 #define TRACEFARM_FARM_H
 
-#include "tracefarm/corpus.h"
 #include "tracefarm/err.h"
 #include "tracefarm/job.h"
+#include "tracefarm/plan.h"
 #include "tracefarm/stats.h"
 
 #include <mpi.h>

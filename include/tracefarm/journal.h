@@ -7,16 +7,16 @@
  *   done SHARD ATTEMPT RANK LINES RECORDS ERRORS   appended + fsync'ed
  *   end STATUS                           the outputs are written
  * The header holds the job's identity (its resolved spec less the keys that
- * do not change outputs), the shard size in bytes, the plan's hash and the
- * size and modification time of every corpus file. A last line cut short by
- * a crash (no newline or a bad hash) is ignored and cut off on reopening.
+ * do not change outputs), the shard size in bytes, the plan's hash
+ * (tf_plan_hash, plan.h) and the size and modification time of every
+ * corpus file. A last line cut short by a crash (no newline or a bad hash)
+ * is ignored and cut off on reopening.
  *
  * Only rank 0 reads or writes the journal.
  */
 #ifndef TRACEFARM_JOURNAL_H
 #define TRACEFARM_JOURNAL_H
 
-#include "tracefarm/corpus.h"
 #include "tracefarm/err.h"
 #include "tracefarm/job.h"
 
@@ -70,9 +70,6 @@ void tf_journal_close(tf_journal *j); /* accepts NULL */
  * the outputs ("description", "output", "shard_items", "straggler_seconds"),
  * with object keys sorted. Caller frees with cJSON_Delete. */
 cJSON *tf_job_identity(const tf_job *job);
-
-/* Hash of a plan's shard list. */
-uint64_t tf_plan_hash(const tf_plan *plan);
 
 /* Describe the first difference between JSON values a (the journal's) and
  * b (this run's) into buf, e.g. `key "maze.rows": 10 before, 12 now`.

@@ -2,7 +2,7 @@
  * Byte 0 picks plain or zstd and the shard size; the rest is the file.
  * Every shard must read to its end without crashing, and the shards of a
  * file must own as many lines as one shard over the whole file. */
-#include "tracefarm/corpus.h"
+#include "tracefarm/plan.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
  * TF_CORPUS_BIG=0 skips the large-file test (>= 200 MB single frame, peak
  * RSS and throughput); it runs by default.
  */
-#include "tracefarm/corpus.h"
+#include "tracefarm/plan.h"
 
 #include "tf_test.h"
 
