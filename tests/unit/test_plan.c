@@ -121,7 +121,7 @@ static void hand_zstd(vec *v)
  * hash of three files (plain, zstd, empty) pinned for each: the values were
  * computed by the planner as it was in corpus.c, before the move to
  * coordinator/plan.c. A change here makes every journaled job refuse to
- * resume ("the corpus was planned differently"). */
+ * resume ("the corpus now splits into different shards", exit 2). */
 static void test_plan_hash(void)
 {
     char plain[512], zst[512], empty[512];
