@@ -3,7 +3,7 @@
 #ifndef TRACEFARM_COORD_H
 #define TRACEFARM_COORD_H
 
-#include "tracefarm/corpus.h"
+#include "tracefarm/plan.h"
 #include "tracefarm/job.h"
 #include "tracefarm/journal.h"
 #include "tracefarm/outputs.h"

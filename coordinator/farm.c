@@ -17,6 +17,7 @@
 #include "tracefarm/hash.h"
 #include "tracefarm/part.h"
 #include "tracefarm/journal.h"
+#include "tracefarm/plan.h"
 #include "tracefarm/testhook.h"
 #include "tracefarm/worker.h"
 #include "tracefarm/zio.h"

@@ -243,18 +243,6 @@ void tf_journal_close(tf_journal *j)
     free(j);
 }
 
-/* Hash of every shard's file, kind and range, in plan order. */
-uint64_t tf_plan_hash(const tf_plan *plan)
-{
-    uint64_t h = TF_FNV_SEED;
-    for (size_t i = 0; i < tf_plan_count(plan); i++) {
-        const tf_shard *s = tf_plan_get(plan, i);
-        uint64_t v[4] = {s->file, s->zstd, s->begin, s->end};
-        h = tf_fnv64(h, v, sizeof v);
-    }
-    return h;
-}
-
 /* Size and mtime of every corpus file, as strings (journal.h). */
 cJSON *tf_journal_inputs(const tf_job *job, tf_diag *d)
 {

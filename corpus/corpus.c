@@ -1,11 +1,13 @@
-/* corpus.c: shard planning and shard reading for JSONL and JSONL.zst
- * (corpus.h; the split rules, costs and caps are described in docs/corpus.md).
+/* corpus.c: shard reading for JSONL and JSONL.zst, and what the planner
+ * (coordinator/plan.c) needs to know of a file (corpus.h; the split rules,
+ * costs and caps are described in docs/corpus.md).
  *
- * Planning never decompresses: plain files are cut into byte ranges, zstd
- * files are cut at frame boundaries found by walking frame and block headers
- * with small preads. Reading is streaming: one fixed input buffer, one
- * decompression output buffer and the line buffer (capped at max_line), so a
- * reader's memory does not depend on the size of the file or of the shard.
+ * Frame boundaries are found without decompressing, by walking frame and
+ * block headers with small preads; the planner groups the frames the walk
+ * hands out, the reader walks the same headers to step over damage. Reading
+ * is streaming: one fixed input buffer, one decompression output buffer and
+ * the line buffer (capped at max_line), so a reader's memory does not depend
+ * on the size of the file or of the shard.
  */
 #include "tracefarm/corpus.h"
 
@@ -78,13 +80,6 @@ static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
 static uint32_t le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Add frame size estimates without wrapping: a frame may declare an absurd
- * content size, which must close a shard, not reopen it. */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 /* Open path for reading and get its size, so that planning, sampling and
@@ -251,150 +246,87 @@ static walk_res walk_frame(walker *w, uint64_t off, uint64_t *next, uint64_t *es
     return WALK_FRAME;
 }
 
-/* ---------------------------------------------------------------------- */
-/* plan                                                                   */
-/* ---------------------------------------------------------------------- */
-
-struct tf_plan {
-    tf_shard *v;
-    size_t n, cap;
-};
-
-/* Append one shard. TF_ERR_NOMEM leaves the plan as it was. */
-static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, uint64_t end)
+/* The planner's view of a file (corpus.h): its size through the same open
+ * as the reader, so a missing or odd file is reported the same way. */
+tf_err tf_corpus_file_size(const char *path, uint64_t *size, tf_diag *d)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        if (cap > SIZE_MAX / sizeof *p->v)
-            return TF_ERR_NOMEM;
-        tf_shard *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return TF_ERR_NOMEM;
-        p->v = v;
-        p->cap = cap;
-    }
-    p->v[p->n++] = (tf_shard){.file = file, .zstd = zstd ? 1 : 0, .begin = begin, .end = end};
-    return TF_OK;
-}
-
-/* Plan one zstd file: consecutive frames are grouped until their estimated
- * uncompressed size reaches target. Skippable and empty frames join the
- * range they fall in (a range never ends after them alone); a trailing run
- * of them joins the previous shard.
- * Where the walk meets something that is not a whole frame, the rest of the
- * file joins the current range and the walk stops, so a corrupt or truncated
- * file still plans (its reader reports the damage). Fails only on a read
- * error (TF_ERR_IO naming the path) or TF_ERR_NOMEM. */
-static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, int fd, uint64_t size,
-                        uint64_t target, tf_diag *d)
-{
-    walker *w = malloc(sizeof *w);
-    if (!w)
-        return TF_ERR_NOMEM;
-    w->fd = fd;
-    w->fsize = size;
-    w->base = 0;
-    w->len = 0;
-    size_t first = p->n;
-    uint64_t begin = 0, acc = 0, off = 0;
-    bool data = false; /* the open range holds a zstd frame */
-    tf_err e = TF_OK;
-    while (off < size) {
-        uint64_t next = 0, est = 0;
-        walk_res r = walk_frame(w, off, &next, &est);
-        if (r == WALK_IO) {
-            tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", path, off, strerror(errno));
-            e = TF_ERR_IO;
-            break;
-        }
-        if (r == WALK_BAD) {
-            data = true; /* damaged data: the reader must see it */
-            break;
-        }
-        if (r == WALK_FRAME && est > 0)
-            data = true; /* an empty frame counts as no data, like a skippable one */
-        acc = sat_add(acc, est);
-        off = next;
-        if (acc >= target && data) {
-            e = plan_push(p, file, true, begin, off);
-            if (e != TF_OK)
-                break;
-            begin = off;
-            acc = 0;
-            data = false;
-        }
-    }
-    if (e == TF_OK && begin < size) {
-        if (!data && p->n > first)
-            p->v[p->n - 1].end = size; /* only skippable/empty frames left */
-        else
-            e = plan_push(p, file, true, begin, size);
-    }
-    free(w);
+    int fd = -1;
+    tf_err e = open_sized(path, &fd, size, d);
+    if (e == TF_OK)
+        close(fd);
     return e;
 }
 
-/* Plan all files in order. Planning reads only headers (zstd) or nothing
- * (plain); on failure nothing is returned and the diag names the file. A
- * target of 0 means one shard per file (or per run of frames, for zstd). */
-tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
-                      tf_diag *d)
+struct tf_zwalk {
+    char *path;   /* for messages (owned copy) */
+    uint64_t off; /* start of the next frame */
+    bool done;    /* a damaged frame or a read error ended the walk */
+    walker w;     /* holds the fd, closed by tf_zwalk_free */
+};
+
+/* Open path and get its size first, so that a missing file is reported as
+ * by the reader; then the walker (its 4 KiB window is why it is on the
+ * heap). On failure nothing is left open. */
+tf_err tf_zwalk_open(const char *path, tf_zwalk **out, tf_diag *d)
 {
     *out = NULL;
-    if (nfiles > UINT32_MAX) {
-        tf_diag_set(d, "too many corpus files (%zu)", nfiles);
-        return TF_ERR_TOO_BIG;
-    }
-    uint64_t target = target_bytes ? target_bytes : UINT64_MAX;
-    tf_plan *p = calloc(1, sizeof *p);
-    if (!p)
+    int fd = -1;
+    uint64_t size = 0;
+    tf_err e = open_sized(path, &fd, &size, d);
+    if (e != TF_OK)
+        return e;
+    tf_zwalk *z = calloc(1, sizeof *z);
+    char *copy = strdup(path);
+    if (!z || !copy) {
+        free(z);
+        free(copy);
+        close(fd);
+        tf_diag_set(d, "%s: out of memory walking zstd frames", path);
         return TF_ERR_NOMEM;
-    for (size_t i = 0; i < nfiles; i++) {
-        int fd = -1;
-        uint64_t size = 0;
-        tf_err e = open_sized(files[i], &fd, &size, d);
-        if (e == TF_OK) {
-            if (size > 0 && tf_corpus_is_zstd(files[i])) {
-                e = plan_zstd(p, (uint32_t)i, files[i], fd, size, target, d);
-            } else {
-                for (uint64_t b = 0; b < size && e == TF_OK;) {
-                    uint64_t end = size - b > target ? b + target : size;
-                    e = plan_push(p, (uint32_t)i, false, b, end);
-                    b = end;
-                }
-            }
-            close(fd);
-            if (e == TF_ERR_NOMEM)
-                tf_diag_set(d, "%s: out of memory while planning shards", files[i]);
-        }
-        if (e != TF_OK) {
-            tf_plan_free(p);
-            return e;
-        }
     }
-    *out = p;
+    z->path = copy;
+    z->w.fd = fd;
+    z->w.fsize = size;
+    *out = z;
     return TF_OK;
 }
 
-/* Accessors of the plan: the count (0 for NULL) and the i-th shard (NULL
- * past the end), so callers never index out of range. */
-size_t tf_plan_count(const tf_plan *p)
+/* One walk_frame step. Where the walk meets something that is not a whole
+ * frame, the rest of the file is handed out as one damaged frame and the
+ * walk ends: the planner gives it to a shard whose reader reports the
+ * damage, and nothing after it can be found without decoding. */
+tf_err tf_zwalk_next(tf_zwalk *z, tf_zframe *f, tf_diag *d)
 {
-    return p ? p->n : 0;
+    if (z->done || z->off >= z->w.fsize)
+        return TF_ERR_EOF;
+    uint64_t next = 0, est = 0;
+    walk_res r = walk_frame(&z->w, z->off, &next, &est);
+    if (r == WALK_IO) {
+        tf_diag_set(d, "%s: read failed at byte %" PRIu64 ": %s", z->path, z->off, strerror(errno));
+        z->done = true;
+        return TF_ERR_IO;
+    }
+    if (r == WALK_BAD) {
+        *f = (tf_zframe){.kind = TF_ZFRAME_DAMAGED, .begin = z->off, .end = z->w.fsize};
+        z->done = true;
+        return TF_OK;
+    }
+    *f = (tf_zframe){.kind = r == WALK_SKIP ? TF_ZFRAME_SKIP : TF_ZFRAME_DATA,
+                     .begin = z->off,
+                     .end = next,
+                     .usize = est};
+    z->off = next;
+    return TF_OK;
 }
 
-const tf_shard *tf_plan_get(const tf_plan *p, size_t i)
+/* Close the file and free the walk; NULL is accepted. */
+void tf_zwalk_free(tf_zwalk *z)
 {
-    return p && i < p->n ? &p->v[i] : NULL;
-}
-
-/* Release a plan; NULL is accepted so error paths can free blindly. */
-void tf_plan_free(tf_plan *p)
-{
-    if (!p)
+    if (!z)
         return;
-    free(p->v);
-    free(p);
+    close(z->w.fd);
+    free(z->path);
+    free(z);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -1,9 +1,10 @@
-/* corpus.h: shard planning and shard reading for JSONL and JSONL.zst.
+/* corpus.h: shard reading for JSONL and JSONL.zst, and what the shard
+ * planner (plan.h) needs to know of a corpus file.
  *
- * A corpus file is split into shards without reading it whole:
+ * The planner splits a corpus file into shards without reading it whole:
  * - plain JSONL by byte ranges;
- * - zstd files at frame boundaries (found by walking frame and block
- *   headers, no decompression). A single-frame file is one shard.
+ * - zstd files at frame boundaries (found here by walking frame and block
+ *   headers, no decompression: tf_zwalk_*). A single-frame file is one shard.
  * A record (line) belongs to the shard in which its first byte lies, so
  * the shards of a file partition its lines exactly, whatever the split.
  * A reader therefore skips a partial first line (unless the byte before
@@ -22,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One shard: a range of one file. Plain files: [begin, end) are byte
+/* One shard: a range of one file, planned by tf_plan_create (plan.h) and
+ * read with tf_reader_open. Plain files: [begin, end) are byte
  * offsets. Zstd files: [begin, end) are compressed offsets at frame
  * boundaries (end may be the file size of a truncated last frame). */
 typedef struct tf_shard {
@@ -35,27 +37,62 @@ typedef struct tf_shard {
 /* True if the path names a zstd file (ends in ".zst"). */
 bool tf_corpus_is_zstd(const char *path);
 
-typedef struct tf_plan tf_plan; /* opaque: the ordered shard list */
-
-/* Plan shards over files (in the given order; shards of file i come before
- * those of file i+1) so that each holds about target_bytes of uncompressed
- * data (zstd: frames are grouped; a frame's declared content size is used,
- * or its compressed size times 4 when it declares none). An empty file
- * gives no shard. TF_ERR_IO naming the path if a file cannot be opened or
- * sized. Caller frees with tf_plan_free. */
-tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
-                      tf_diag *d) TF_MUST_USE;
-size_t tf_plan_count(const tf_plan *p);
-const tf_shard *tf_plan_get(const tf_plan *p, size_t i);
-void tf_plan_free(tf_plan *p); /* accepts NULL */
-
 /* Mean bytes per line over at most the first sample_bytes of uncompressed
- * data of a file (used to turn "items per shard" into bytes). Returns 0 in
+ * data of a file (the coordinator uses it to turn "items per shard" into
+ * the planner's target bytes). Returns 0 in
  * *out for an empty file. Damaged zstd data ends the sample (the estimate
  * comes from the bytes before it; 0 if none): only TF_ERR_IO (naming the
  * path) or TF_ERR_NOMEM fail. */
 tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
                                    tf_diag *d) TF_MUST_USE;
+
+/* ---- What the planner (plan.h) needs to know of a file, without reading
+ * it: its size, and for zstd the frame boundaries. The zstd format is parsed
+ * only here, so the planner's ranges and the reader's idea of a frame
+ * boundary cannot drift apart. */
+
+/* Size in bytes of path, opened the way tf_reader_open opens it: only a
+ * regular file is accepted, else TF_ERR_IO naming the path and the reason
+ * (e.g. "c.jsonl: No such file or directory", "f: not a regular file").
+ * Nothing is read. */
+tf_err tf_corpus_file_size(const char *path, uint64_t *size, tf_diag *d) TF_MUST_USE;
+
+typedef enum tf_zframe_kind {
+    TF_ZFRAME_DATA,    /* a zstd frame */
+    TF_ZFRAME_SKIP,    /* a skippable frame (magic 0x184D2A50..0x184D2A5F) */
+    TF_ZFRAME_DAMAGED, /* not a whole frame: a bad magic number, a reserved bit
+                        * or block type, a block over 128 KiB, or cut by the
+                        * end of the file; [begin, end) is the rest of the file */
+} tf_zframe_kind;
+
+/* One frame as found by walking headers (no decompression). */
+typedef struct tf_zframe {
+    tf_zframe_kind kind;
+    uint64_t begin, end; /* compressed offsets, [begin, end) */
+    /* Uncompressed bytes the frame stands for: its declared content size
+     * (0 for an empty frame), or 4 x (end - begin) when it declares none.
+     * 0 for skippable and damaged frames. */
+    uint64_t usize;
+} tf_zframe;
+
+typedef struct tf_zwalk tf_zwalk; /* opaque: a walk over one file's frames */
+
+/* Start walking the frames of path from offset 0. The walk reads one 4 KiB
+ * window per block header it needs (docs/corpus.md, "How files are split").
+ * TF_ERR_IO naming the path as tf_corpus_file_size does, or TF_ERR_NOMEM.
+ * path is copied. Caller frees with tf_zwalk_free. */
+tf_err tf_zwalk_open(const char *path, tf_zwalk **out, tf_diag *d) TF_MUST_USE;
+
+/* The next frame in *f. The frames tile the file: the first begins at 0,
+ * each begins where the previous one ended, and the last one ends at the
+ * file size. A TF_ZFRAME_DAMAGED frame is the last (a file that is not
+ * zstd at all is one damaged frame). Results: TF_OK; TF_ERR_EOF after the
+ * last frame (at once for an empty file); TF_ERR_IO when a read fails, d
+ * naming the path and the frame's offset ("<path>: read failed at byte N:
+ * <strerror>"). After TF_ERR_IO every call returns TF_ERR_EOF. */
+tf_err tf_zwalk_next(tf_zwalk *w, tf_zframe *f, tf_diag *d) TF_MUST_USE;
+
+void tf_zwalk_free(tf_zwalk *w); /* closes the file; accepts NULL */
 
 typedef struct tf_reader tf_reader; /* opaque: one open shard */
 

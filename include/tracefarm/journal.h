@@ -7,16 +7,16 @@
  *   done SHARD ATTEMPT RANK LINES RECORDS ERRORS   appended + fsync'ed
  *   end STATUS                           the outputs are written
  * The header holds the job's identity (its resolved spec less the keys that
- * do not change outputs), the shard size in bytes, the plan's hash and the
- * size and modification time of every corpus file. A last line cut short by
- * a crash (no newline or a bad hash) is ignored and cut off on reopening.
+ * do not change outputs), the shard size in bytes, the plan's hash
+ * (tf_plan_hash, plan.h) and the size and modification time of every
+ * corpus file. A last line cut short by a crash (no newline or a bad hash)
+ * is ignored and cut off on reopening.
  *
  * Only rank 0 reads or writes the journal.
  */
 #ifndef TRACEFARM_JOURNAL_H
 #define TRACEFARM_JOURNAL_H
 
-#include "tracefarm/corpus.h"
 #include "tracefarm/err.h"
 #include "tracefarm/job.h"
 
@@ -66,8 +66,6 @@ tf_err tf_journal_end(tf_journal *j, int status, tf_diag *d) TF_MUST_USE;
 
 void tf_journal_close(tf_journal *j); /* accepts NULL */
 
-/* Hash of a plan's shard list. */
-uint64_t tf_plan_hash(const tf_plan *plan);
 
 /* The inputs array of a header: [{"path", "size", "mtime"}] of each corpus
  * file (strings, so 64-bit values stay exact). NULL and d set on failure. */

@@ -14,7 +14,7 @@
 
 #include "tracefarm/err.h"
 #include "tracefarm/job.h"
-#include "tracefarm/corpus.h"
+#include "tracefarm/plan.h"
 #include "tracefarm/stats.h"
 
 #include <cjson/cJSON.h>

@@ -4,7 +4,7 @@
 set(TF_FUZZ_TARGETS
     "fuzz_maze:tf_verify"
     "fuzz_job:tf_job"
-    "fuzz_corpus:tf_corpus"
+    "fuzz_corpus:tf_farm"
     "fuzz_record:tf_job"
     "fuzz_response:tf_fetch")
 foreach(spec ${TF_FUZZ_TARGETS})

@@ -1,9 +1,11 @@
-/* fuzz_corpus.c: shard planning and reading of hostile corpus files.
- * Byte 0 picks plain or zstd and the shard size; the rest is the file.
- * Every shard must read to its end without crashing, and the shards of a
+/* fuzz_corpus.c: the frame walk, shard planning and reading of hostile
+ * corpus files. Byte 0 picks plain or zstd and the shard size; the rest is
+ * the file. The walk's frames must tile the file (a damaged frame last),
+ * every shard must read to its end without crashing, and the shards of a
  * file must own as many lines as one shard over the whole file. */
-#include "tracefarm/corpus.h"
+#include "tracefarm/plan.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,31 @@ static uint64_t read_all(const char *path, uint64_t target)
     return lines;
 }
 
+/* Walk the frames of path (whatever its name says) and abort unless they
+ * tile its size bytes: each begins where the previous one ended, none is
+ * empty, nothing follows a damaged frame, the last ends at the file size. */
+static void walk_all(const char *path, uint64_t size)
+{
+    tf_zwalk *w = NULL;
+    if (tf_zwalk_open(path, &w, NULL) != TF_OK)
+        abort();
+    uint64_t off = 0;
+    bool damaged = false;
+    tf_zframe f;
+    tf_err e;
+    while ((e = tf_zwalk_next(w, &f, NULL)) == TF_OK) {
+        if (damaged || f.begin != off || f.end <= f.begin || f.end > size)
+            abort();
+        if (f.kind != TF_ZFRAME_DATA && f.usize != 0)
+            abort();
+        damaged = f.kind == TF_ZFRAME_DAMAGED;
+        off = f.end;
+    }
+    if (e != TF_ERR_EOF || off != size)
+        abort();
+    tf_zwalk_free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -48,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data + 1, 1, size - 1, f);
     fclose(f);
+    walk_all(path, size - 1);
     uint64_t target = 1 + (data[0] >> 1);
     uint64_t split = read_all(path, target);
     uint64_t whole = read_all(path, UINT64_MAX / 4);

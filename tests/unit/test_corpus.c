@@ -1,17 +1,21 @@
-/* test_corpus.c: shard planning and reading (corpus.h) on real files.
+/* test_corpus.c: shard reading, the frame walk and sampling (corpus.h) on
+ * real files.
  *
  * The core is a property check: for a file (plain or zstd, frames aligned
  * to lines or cut anywhere) and many shard sizes, the records of all shards
  * read in order equal what a naive reader finds in the uncompressed bytes,
  * with the same line numbers, and the shards' line counts add up to the
  * file's. The expected values come from that naive reader, never from the
- * code under test.
+ * code under test. The shards come from the planner (plan.h), because
+ * those are the splits a job reads; the planner's own arithmetic is checked
+ * in test_plan.c.
  *
  * TF_CORPUS_BIG=0 skips the large-file test (>= 200 MB single frame, peak
  * RSS and throughput); it runs by default.
  */
-#include "tracefarm/corpus.h"
+#include "tracefarm/plan.h"
 
+#include "corpus_files.h"
 #include "tf_test.h"
 
 #include <zstd.h>
@@ -23,142 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---------------------------------------------------------------------- */
-/* utilities                                                              */
-/* ---------------------------------------------------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    /* xorshift64*: deterministic per seed */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-
-static size_t rndn(size_t n)
-{
-    return n ? (size_t)(rnd() % n) : 0;
-}
-
-/* A growable byte vector for test data. */
-typedef struct vec {
-    unsigned char *p;
-    size_t n, cap;
-} vec;
-
-static void vec_add(vec *v, const void *p, size_t n)
-{
-    if (v->n + n > v->cap) {
-        size_t cap = v->cap ? v->cap : 256;
-        while (cap < v->n + n)
-            cap *= 2;
-        v->p = realloc(v->p, cap);
-        if (!v->p) {
-            fprintf(stderr, "out of memory\n");
-            exit(2);
-        }
-        v->cap = cap;
-    }
-    if (n)
-        memcpy(v->p + v->n, p, n);
-    v->n += n;
-}
-
-static void vec_byte(vec *v, unsigned char c)
-{
-    vec_add(v, &c, 1);
-}
-
-static void tmp_path(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/corpus_%s", TF_TEST_TMP, name);
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(2);
-    }
-}
-
-/* Append one zstd frame of src to out. Flags vary how real writers differ:
- * with or without a content size, with or without a checksum. */
-static void add_frame(vec *out, const void *src, size_t n, int level, bool size_flag, bool checksum)
-{
-    ZSTD_CCtx *c = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, size_flag ? 1 : 0);
-    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, checksum ? 1 : 0);
-    size_t bound = ZSTD_compressBound(n);
-    unsigned char *dst = malloc(bound);
-    size_t r = ZSTD_compress2(c, dst, bound, src, n);
-    if (ZSTD_isError(r)) {
-        fprintf(stderr, "compress: %s\n", ZSTD_getErrorName(r));
-        exit(2);
-    }
-    vec_add(out, dst, r);
-    free(dst);
-    ZSTD_freeCCtx(c);
-}
-
-static void add_skippable(vec *out, unsigned variant, size_t payload)
-{
-    unsigned char h[8];
-    uint32_t m = 0x184D2A50u | (variant & 15);
-    uint32_t s = (uint32_t)payload;
-    for (int i = 0; i < 4; i++) {
-        h[i] = (unsigned char)(m >> (8 * i));
-        h[4 + i] = (unsigned char)(s >> (8 * i));
-    }
-    vec_add(out, h, 8);
-    for (size_t i = 0; i < payload; i++)
-        vec_byte(out, (unsigned char)rnd());
-}
-
-/* Random JSONL-ish text: blank and whitespace-only lines, CRLF, NUL bytes,
- * lone '\r', long lines; the last line with or without '\n'. */
-static void gen_text(vec *v, size_t nlines, size_t maxlen, bool final_newline)
-{
-    static const char alpha[] = "abcdefghijklmnopqrstuvwxyz {}[]\":,0123456789\t";
-    for (size_t i = 0; i < nlines; i++) {
-        size_t kind = rndn(20);
-        if (kind == 0) {
-            /* empty line */
-        } else if (kind == 1) {
-            size_t k = 1 + rndn(5);
-            for (size_t j = 0; j < k; j++)
-                vec_byte(v, " \t\f\v"[rndn(4)]);
-        } else if (kind == 2) {
-            vec_byte(v, '\r');
-        } else {
-            size_t len = kind == 3 ? rndn(maxlen * 8) : 1 + rndn(maxlen);
-            vec_byte(v, '{');
-            for (size_t j = 0; j < len; j++)
-                vec_byte(v, (unsigned char)alpha[rndn(sizeof alpha - 1)]);
-            if (kind == 4)
-                vec_byte(v, '\0');
-            if (kind == 5)
-                vec_byte(v, '\r');
-            if (kind == 6)
-                vec_add(v, "\r\r", 2);
-            vec_byte(v, '}');
-            if (kind == 7)
-                vec_byte(v, ' ');
-        }
-        if (kind == 8 || kind == 9)
-            vec_byte(v, '\r');
-        if (i + 1 < nlines || final_newline)
-            vec_byte(v, '\n');
-    }
-}
 
 /* ---------------------------------------------------------------------- */
 /* the reference: a naive reader of the uncompressed bytes                */
@@ -614,72 +485,21 @@ static bool contains(const char *hay, const char *needle)
     return strstr(hay, needle) != NULL;
 }
 
-/* Plan a file and return its shards' begin offsets (up to 16) and count. */
-static size_t plan_begins(const char *path, uint64_t target, uint64_t *begins, uint64_t *last_end)
+/* Reading the files whose frame grouping test_plan.c checks exactly: RLE
+ * blocks, frames with and without a declared size, skippable and empty
+ * frames at both ends. */
+static void test_exact_read(void)
 {
-    tf_plan *p = NULL;
-    const char *files[] = {path};
-    if (tf_plan_create(files, 1, target, &p, NULL) != TF_OK)
-        return (size_t)-1;
-    size_t n = tf_plan_count(p);
-    for (size_t i = 0; i < n && i < 16; i++)
-        begins[i] = tf_plan_get(p, i)->begin;
-    *last_end = n ? tf_plan_get(p, n - 1)->end : 0;
-    tf_plan_free(p);
-    return n;
-}
-
-/* Exact frame grouping: declared sizes, compressed size x 4 when none is
- * declared, RLE blocks (one stored byte each) walked correctly, skippable
- * frames joined to their neighbours. */
-static void test_plan_exact(void)
-{
+    exact_files x;
+    exact_build(&x);
     char path[512];
     tmp_path(path, sizeof path, "exact.jsonl.zst");
-    vec text = {0};
-    /* a line of 400 KB of one byte: zstd stores it as RLE blocks */
-    vec_add(&text, "{\"run\":\"", 8);
-    for (size_t i = 0; i < 400000; i++)
-        vec_byte(&text, 'r');
-    vec_add(&text, "\"}\n", 3);
-    size_t u1 = text.n;
-    const char *small = "{\"a\":1}\n{\"b\":2}\n";
-    vec_add(&text, small, strlen(small));
-    vec_add(&text, small, strlen(small));
-    size_t u2 = strlen(small);
-    uint64_t f[4];
-    vec z = {0};
-    f[0] = z.n;
-    add_frame(&z, text.p, u1, 3, true, true);
-    f[1] = z.n;
-    add_frame(&z, text.p + u1, u2, 3, false, false); /* no size: 4 x compressed */
-    f[2] = z.n;
-    add_frame(&z, text.p + u1 + u2, u2, 3, false, false);
-    f[3] = z.n;
-    write_file(path, z.p, z.n);
-    uint64_t b[16], end = 0;
-    uint64_t c2 = f[2] - f[1];
-    CHECK(plan_begins(path, 1, b, &end) == 3 && b[0] == f[0] && b[1] == f[1] && b[2] == f[2] &&
-          end == f[3]);
-    CHECK(plan_begins(path, u1, b, &end) == 2 && b[1] == f[1]);
-    CHECK(plan_begins(path, u1 + 1, b, &end) == 2 && b[1] == f[2]);
-    CHECK(plan_begins(path, u1 + 4 * c2, b, &end) == 2 && b[1] == f[2]);
-    CHECK(plan_begins(path, u1 + 4 * c2 + 1, b, &end) == 1 && end == f[3]);
-    check_partition(path, text.p, text.n, f, 3, 1 << 20, false, "exact");
-
+    write_file(path, x.z.p, x.z.n);
+    check_partition(path, x.text.p, x.text.n, x.f, 3, 1 << 20, false, "exact");
     /* skippable frames first and last join the neighbouring shard */
-    vec z2 = {0};
-    add_skippable(&z2, 3, 10);
-    uint64_t g1 = z2.n;
-    vec_add(&z2, z.p + f[1], (size_t)(f[3] - f[1]));
-    add_skippable(&z2, 15, 0);
-    add_frame(&z2, "", 0, 1, true, false);
-    write_file(path, z2.p, z2.n);
-    CHECK(plan_begins(path, 1, b, &end) == 2 && b[0] == 0 && b[1] == g1 + c2 && end == z2.n);
-    check_partition(path, text.p + u1, 2 * u2, NULL, 0, 1 << 20, false, "skippable ends");
-    free(z.p);
-    free(z2.p);
-    free(text.p);
+    write_file(path, x.z2.p, x.z2.n);
+    check_partition(path, x.text.p + x.u1, 2 * x.u2, NULL, 0, 1 << 20, false, "skippable ends");
+    exact_free(&x);
 }
 
 /* A file cut inside its last frame: the records of the whole frames come
@@ -1224,21 +1044,16 @@ static void test_line_cap(void)
     free(t.p);
 }
 
-/* Missing files, empty files, files of only newlines; several files in one
- * plan keep their order. */
+/* Missing and empty files as the reader and the sampler see them (the
+ * planner's side is test_plan_files in test_plan.c). */
 static void test_files(void)
 {
-    char missing[512], empty[512], emptyz[512], nl[512], nlz[512];
+    char missing[512], empty[512], emptyz[512];
     tmp_path(missing, sizeof missing, "does-not-exist.jsonl");
     unlink(missing);
-    tf_plan *p = NULL;
     tf_diag d = {{0}};
-    const char *f1[] = {missing};
-    CHECK(tf_plan_create(f1, 1, 100, &p, &d) == TF_ERR_IO && p == NULL);
-    CHECKF(contains(d.msg, missing) && contains(d.msg, "No such file"), "diag %s", d.msg);
     tf_reader *r = NULL;
     tf_shard s = {0, 0, 0, 10};
-    d.msg[0] = '\0';
     CHECK(tf_reader_open(missing, &s, 100, &r, &d) == TF_ERR_IO && r == NULL);
     CHECKF(contains(d.msg, missing) && contains(d.msg, "No such file"), "diag %s", d.msg);
     double mean = -1;
@@ -1248,46 +1063,87 @@ static void test_files(void)
 
     tmp_path(empty, sizeof empty, "empty.jsonl");
     tmp_path(emptyz, sizeof emptyz, "empty.jsonl.zst");
-    tmp_path(nl, sizeof nl, "nl.jsonl");
-    tmp_path(nlz, sizeof nlz, "nl.jsonl.zst");
     write_file(empty, "", 0);
     write_file(emptyz, "", 0);
-    write_file(nl, "\n\n\n\n\n", 5);
-    vec z = {0};
-    add_frame(&z, "\n\n\n\n\n", 5, 1, true, false);
-    write_file(nlz, z.p, z.n);
-    free(z.p);
-    const char *files[] = {empty, nl, emptyz, nlz, nl};
-    CHECK(tf_plan_create(files, 5, 2, &p, &d) == TF_OK);
-    size_t n = tf_plan_count(p);
-    CHECK(n >= 4);
-    uint32_t prev = 0;
-    uint64_t lines = 0, recs = 0;
-    for (size_t i = 0; i < n; i++) {
-        const tf_shard *sh = tf_plan_get(p, i);
-        CHECK(sh->file != 0 && sh->file != 2 && sh->file >= prev);
-        CHECK(sh->zstd == (sh->file == 3));
-        prev = sh->file;
-        CHECK(tf_reader_open(files[sh->file], sh, 100, &r, &d) == TF_OK);
-        const char *line;
-        size_t len;
-        uint64_t no;
-        while (tf_reader_next(r, &line, &len, &no, &d) == TF_OK)
-            recs++;
-        lines += tf_reader_lines(r);
-        tf_reader_free(r);
-    }
-    CHECK(recs == 0 && lines == 15);
-    CHECK(tf_plan_get(p, n) == NULL);
-    tf_plan_free(p);
-    CHECK(tf_plan_create(files, 1, 2, &p, &d) == TF_OK && tf_plan_count(p) == 0);
-    tf_plan_free(p);
-    CHECK(tf_plan_create(files + 2, 1, 2, &p, &d) == TF_OK && tf_plan_count(p) == 0);
-    tf_plan_free(p);
     CHECK(tf_corpus_sample_line_bytes(empty, 100, &mean, &d) == TF_OK && mean == 0);
     CHECK(tf_corpus_sample_line_bytes(emptyz, 100, &mean, &d) == TF_OK && mean == 0);
     CHECK(tf_corpus_is_zstd("a.jsonl.zst") && !tf_corpus_is_zstd("a.jsonl") &&
           !tf_corpus_is_zstd("zst") && !tf_corpus_is_zstd("a.zst.jsonl"));
+}
+
+/* The frame walk: kinds, offsets and sizes of a file with every kind of
+ * frame (they tile the file; a damaged frame is the rest of the file and
+ * ends the walk); empty, not-zstd, missing and non-regular files. */
+static void test_zwalk(void)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "walk.jsonl.zst");
+    const char *t = "{\"a\":1}\n{\"b\":2}\n";
+    vec z = {0};
+    add_skippable(&z, 5, 7);
+    uint64_t a = z.n;
+    add_frame(&z, t, strlen(t), 3, true, true);
+    uint64_t b = z.n;
+    add_frame(&z, t, strlen(t), 3, false, false); /* no size: 4 x compressed */
+    uint64_t c = z.n;
+    add_frame(&z, "", 0, 1, true, false); /* declares 0 bytes */
+    uint64_t e0 = z.n;
+    vec_add(&z, "\x28\xb5\x2f\xfd\x08xxxxxxxx", 13); /* reserved bit set */
+    write_file(path, z.p, z.n);
+    const tf_zframe want[] = {
+        {TF_ZFRAME_SKIP, 0, a, 0},           {TF_ZFRAME_DATA, a, b, strlen(t)},
+        {TF_ZFRAME_DATA, b, c, 4 * (c - b)}, {TF_ZFRAME_DATA, c, e0, 0},
+        {TF_ZFRAME_DAMAGED, e0, z.n, 0},
+    };
+    tf_zwalk *w = NULL;
+    tf_diag d = {{0}};
+    CHECK(tf_zwalk_open(path, &w, &d) == TF_OK && w != NULL);
+    for (size_t i = 0; w && i < sizeof want / sizeof *want; i++) {
+        tf_zframe f = {0};
+        CHECK(tf_zwalk_next(w, &f, &d) == TF_OK);
+        CHECKF(f.kind == want[i].kind && f.begin == want[i].begin && f.end == want[i].end &&
+                   f.usize == want[i].usize,
+               "frame %zu: kind %d [%" PRIu64 ", %" PRIu64 ") usize %" PRIu64, i, (int)f.kind,
+               f.begin, f.end, f.usize);
+    }
+    tf_zframe f;
+    CHECK(w && tf_zwalk_next(w, &f, &d) == TF_ERR_EOF && tf_zwalk_next(w, &f, &d) == TF_ERR_EOF);
+    tf_zwalk_free(w);
+    tf_zwalk_free(NULL);
+
+    write_file(path, "", 0);
+    CHECK(tf_zwalk_open(path, &w, &d) == TF_OK && tf_zwalk_next(w, &f, &d) == TF_ERR_EOF);
+    tf_zwalk_free(w);
+    write_file(path, t, strlen(t)); /* a text file named .zst: one damaged frame */
+    CHECK(tf_zwalk_open(path, &w, &d) == TF_OK && tf_zwalk_next(w, &f, &d) == TF_OK &&
+          f.kind == TF_ZFRAME_DAMAGED && f.begin == 0 && f.end == strlen(t) &&
+          tf_zwalk_next(w, &f, &d) == TF_ERR_EOF);
+    tf_zwalk_free(w);
+    uint64_t size = 0;
+    CHECK(tf_corpus_file_size(path, &size, &d) == TF_OK && size == strlen(t));
+
+    char missing[512], fifo[512];
+    tmp_path(missing, sizeof missing, "walk-missing.jsonl.zst");
+    unlink(missing);
+    d.msg[0] = '\0';
+    CHECK(tf_zwalk_open(missing, &w, &d) == TF_ERR_IO && w == NULL);
+    CHECKF(contains(d.msg, missing) && contains(d.msg, "No such file"), "diag %s", d.msg);
+    d.msg[0] = '\0';
+    CHECK(tf_corpus_file_size(missing, &size, &d) == TF_ERR_IO);
+    CHECKF(contains(d.msg, missing) && contains(d.msg, "No such file"), "diag %s", d.msg);
+    d.msg[0] = '\0';
+    CHECK(tf_corpus_file_size(TF_TEST_TMP, &size, &d) == TF_ERR_IO);
+    CHECKF(contains(d.msg, "Is a directory"), "diag %s", d.msg);
+    tmp_path(fifo, sizeof fifo, "walk-fifo.jsonl.zst");
+    unlink(fifo);
+    if (mkfifo(fifo, 0600) == 0) { /* refused without blocking on the open */
+        d.msg[0] = '\0';
+        CHECK(tf_zwalk_open(fifo, &w, &d) == TF_ERR_IO && w == NULL);
+        CHECKF(contains(d.msg, fifo) && contains(d.msg, "not a regular file"), "diag %s", d.msg);
+        CHECK(tf_corpus_file_size(fifo, &size, &d) == TF_ERR_IO);
+        unlink(fifo);
+    }
+    free(z.p);
 }
 
 /* The sample's mean line length, computed independently. */
@@ -1459,7 +1315,7 @@ int main(void)
         test_property(seed, 60 + 40 * seed, 1 + 30 * seed, seed % 3 == 0 ? 40 : 1 << 20);
     test_property(99, 3000, 200, 1 << 20); /* frames with several blocks */
     test_cli();
-    test_plan_exact();
+    test_exact_read();
     test_truncated();
     test_truncated_header();
     test_corrupt();
@@ -1470,6 +1326,7 @@ int main(void)
     test_hostile();
     test_line_cap();
     test_files();
+    test_zwalk();
     test_sample();
     return tf_test_done();
 }

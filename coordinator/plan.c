@@ -1,0 +1,169 @@
+/* plan.c: shard planning (plan.h; the split rules are in docs/corpus.md).
+ *
+ * The planner only groups: what a file holds comes from the corpus module
+ * (corpus.h), its size for plain files and its frames, walked without
+ * decompressing, for zstd files. The arithmetic here decides the shard
+ * list, whose hash the journal keeps, so a change to it makes every
+ * interrupted job refuse to resume.
+ */
+#include "tracefarm/plan.h"
+
+#include "tracefarm/hash.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Add frame size estimates without wrapping: a frame may declare an absurd
+ * content size, which must close a shard, not reopen it. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+struct tf_plan {
+    tf_shard *v;
+    size_t n, cap;
+};
+
+/* Append one shard. TF_ERR_NOMEM leaves the plan as it was. */
+static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, uint64_t end)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *p->v)
+            return TF_ERR_NOMEM;
+        tf_shard *v = realloc(p->v, cap * sizeof *v);
+        if (!v)
+            return TF_ERR_NOMEM;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n++] = (tf_shard){.file = file, .zstd = zstd ? 1 : 0, .begin = begin, .end = end};
+    return TF_OK;
+}
+
+/* Plan one zstd file: consecutive frames are grouped until their estimated
+ * uncompressed size reaches target. Skippable and empty frames join the
+ * range they fall in (a range never ends after them alone); a trailing run
+ * of them joins the previous shard.
+ * Where the walk meets something that is not a whole frame, the rest of the
+ * file joins the current range and the walk stops, so a corrupt or truncated
+ * file still plans (its reader reports the damage). Fails only on a read
+ * error (TF_ERR_IO naming the path) or TF_ERR_NOMEM. */
+static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, uint64_t target, tf_diag *d)
+{
+    tf_zwalk *w = NULL;
+    tf_err e = tf_zwalk_open(path, &w, d);
+    if (e != TF_OK)
+        return e;
+    size_t first = p->n;
+    /* size: the end of the last frame, which is the file size (corpus.h) */
+    uint64_t begin = 0, acc = 0, size = 0;
+    bool data = false; /* the open range holds a zstd frame */
+    for (;;) {
+        tf_zframe f;
+        e = tf_zwalk_next(w, &f, d);
+        if (e != TF_OK)
+            break;
+        size = f.end;
+        if (f.kind == TF_ZFRAME_DAMAGED) {
+            data = true; /* damaged data: the reader must see it */
+            break;
+        }
+        if (f.kind == TF_ZFRAME_DATA && f.usize > 0)
+            data = true; /* an empty frame counts as no data, like a skippable one */
+        acc = sat_add(acc, f.usize);
+        if (acc >= target && data) {
+            e = plan_push(p, file, true, begin, f.end);
+            if (e != TF_OK)
+                break;
+            begin = f.end;
+            acc = 0;
+            data = false;
+        }
+    }
+    if (e == TF_ERR_EOF)
+        e = TF_OK;
+    if (e == TF_OK && begin < size) {
+        if (!data && p->n > first)
+            p->v[p->n - 1].end = size; /* only skippable/empty frames left */
+        else
+            e = plan_push(p, file, true, begin, size);
+    }
+    tf_zwalk_free(w);
+    return e;
+}
+
+/* Plan all files in order. Planning reads only headers (zstd) or nothing
+ * (plain); on failure nothing is returned and the diag names the file. A
+ * target of 0 is no limit (UINT64_MAX): one shard per file, unless the sum
+ * of a zstd file's frame sizes saturates (sat_add). */
+tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
+                      tf_diag *d)
+{
+    *out = NULL;
+    if (nfiles > UINT32_MAX) {
+        tf_diag_set(d, "too many corpus files (%zu)", nfiles);
+        return TF_ERR_TOO_BIG;
+    }
+    uint64_t target = target_bytes ? target_bytes : UINT64_MAX;
+    tf_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return TF_ERR_NOMEM;
+    for (size_t i = 0; i < nfiles; i++) {
+        tf_err e;
+        if (tf_corpus_is_zstd(files[i])) {
+            e = plan_zstd(p, (uint32_t)i, files[i], target, d);
+        } else {
+            uint64_t size = 0;
+            e = tf_corpus_file_size(files[i], &size, d);
+            for (uint64_t b = 0; b < size && e == TF_OK;) {
+                uint64_t end = size - b > target ? b + target : size;
+                e = plan_push(p, (uint32_t)i, false, b, end);
+                b = end;
+            }
+        }
+        if (e == TF_ERR_NOMEM)
+            tf_diag_set(d, "%s: out of memory while planning shards", files[i]);
+        if (e != TF_OK) {
+            tf_plan_free(p);
+            return e;
+        }
+    }
+    *out = p;
+    return TF_OK;
+}
+
+/* Accessors of the plan: the count (0 for NULL) and the i-th shard (NULL
+ * past the end), so callers never index out of range. */
+size_t tf_plan_count(const tf_plan *p)
+{
+    return p ? p->n : 0;
+}
+
+const tf_shard *tf_plan_get(const tf_plan *p, size_t i)
+{
+    return p && i < p->n ? &p->v[i] : NULL;
+}
+
+/* Release a plan; NULL is accepted so error paths can free blindly. */
+void tf_plan_free(tf_plan *p)
+{
+    if (!p)
+        return;
+    free(p->v);
+    free(p);
+}
+
+/* Hash of every shard's file, kind and range, in plan order. */
+uint64_t tf_plan_hash(const tf_plan *plan)
+{
+    uint64_t h = TF_FNV_SEED;
+    for (size_t i = 0; i < tf_plan_count(plan); i++) {
+        const tf_shard *s = tf_plan_get(plan, i);
+        uint64_t v[4] = {s->file, s->zstd, s->begin, s->end};
+        h = tf_fnv64(h, v, sizeof v);
+    }
+    return h;
+}
