@@ -261,12 +261,12 @@ static tf_err grp_add(grp *g, const tf_facts *f, uint64_t cap)
     long long x = counted(f->complexity), t = counted(f->tokens);
     g->items++;
     g->verified++;
-    g->plan_valid += f->plan_valid;
-    g->plan_optimal += f->plan_optimal;
+    g->answer_valid += f->answer_valid;
+    g->answer_optimal += f->answer_optimal;
     g->trace_valid += f->trace_valid;
     g->trace_valid_strict += f->trace_valid_strict;
-    g->cell[f->plan_valid][f->trace_valid]++;
-    g->cell_strict[f->plan_valid][f->trace_valid_strict]++;
+    g->cell[f->answer_valid][f->trace_valid]++;
+    g->cell_strict[f->answer_valid][f->trace_valid_strict]++;
     mom1_add(&g->len, y);
     if (x >= 0) {
         mom1_add(&g->cx, (uint64_t)x);
@@ -282,7 +282,7 @@ static tf_err grp_add(grp *g, const tf_facts *f, uint64_t cap)
             g->errpos[b >= (unsigned)g->nerrpos ? g->nerrpos - 1 : (int)b]++;
         }
     }
-    uint64_t c[NPC] = {1, f->trace_valid, f->plan_valid, f->plan_valid && f->trace_valid,
+    uint64_t c[NPC] = {1, f->trace_valid, f->answer_valid, f->answer_valid && f->trace_valid,
                        f->trace_valid_strict};
     tf_err e = tf_ptab_add(&g->pairs, (x >= 0 ? (uint64_t)x : X_NONE) << 32 | y, c, cap);
     if (e == TF_OK && t >= 0) {
@@ -301,8 +301,8 @@ static tf_err grp_merge(grp *into, const grp *from, uint64_t cap)
 {
     into->items += from->items;
     into->verified += from->verified;
-    into->plan_valid += from->plan_valid;
-    into->plan_optimal += from->plan_optimal;
+    into->answer_valid += from->answer_valid;
+    into->answer_optimal += from->answer_optimal;
     into->trace_valid += from->trace_valid;
     into->trace_valid_strict += from->trace_valid_strict;
     for (int p = 0; p < 2; p++)

@@ -57,6 +57,15 @@ static int get_u64(const cJSON *o, const char *k, uint64_t *out)
     return u64_from(cJSON_GetObjectItemCaseSensitive(o, k), out);
 }
 
+/* get_u64 of k, or of legacy when k is absent: states name the answer
+ * neutrally ("answer"), the parts of earlier versions said "plan", and an
+ * unfinished job resumed by a newer binary merges both. */
+static int get_u64_or(const cJSON *o, const char *k, const char *legacy, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return u64_from(v ? v : cJSON_GetObjectItemCaseSensitive(o, legacy), out);
+}
+
 cJSON *tf_hist_json(const hist *h)
 {
     cJSON *o = cJSON_CreateObject();
@@ -82,7 +91,13 @@ static int hist_from(const cJSON *o, hist *h)
     return 1;
 }
 
-const char *const tf_stats_cell_names[2][2] = {
+/* The answer x trace cells, [answer valid][trace valid]; legacy: the
+ * names in parts of earlier versions (get_u64_or). */
+static const char *const cell_names[2][2] = {
+    {"invalid_answer_invalid_trace", "invalid_answer_valid_trace"},
+    {"valid_answer_invalid_trace", "valid_answer_valid_trace"},
+};
+static const char *const legacy_cell_names[2][2] = {
     {"invalid_plan_invalid_trace", "invalid_plan_valid_trace"},
     {"valid_plan_invalid_trace", "valid_plan_valid_trace"},
 };
@@ -92,7 +107,7 @@ static cJSON *cells_json(const uint64_t c[2][2])
     cJSON *o = cJSON_CreateObject();
     for (int p = 1; o && p >= 0; p--)
         for (int t = 1; t >= 0; t--)
-            if (!tf_json_add_u64(o, tf_stats_cell_names[p][t], c[p][t])) {
+            if (!tf_json_add_u64(o, cell_names[p][t], c[p][t])) {
                 cJSON_Delete(o);
                 return NULL;
             }
@@ -103,7 +118,7 @@ static int cells_from(const cJSON *o, uint64_t c[2][2])
 {
     for (int p = 0; p < 2; p++)
         for (int t = 0; t < 2; t++)
-            if (!get_u64(o, tf_stats_cell_names[p][t], &c[p][t]))
+            if (!get_u64_or(o, cell_names[p][t], legacy_cell_names[p][t], &c[p][t]))
                 return 0;
     return 1;
 }
@@ -154,7 +169,7 @@ static int mom2_from(const cJSON *a, mom2 *m)
 }
 
 /* A table as [[key parts..., counts...], ...] sorted by key, or null when
- * it overflowed. Pair tables: [x or -1, y, n, tv, pv, pvtv, tvs]; token
+ * it overflowed. Pair tables: [x or -1, y, n, tv, av, avtv, tvs]; token
  * tables: [t, n]. */
 static cJSON *ptab_json(const ptab *t, int pairs)
 {
@@ -234,8 +249,8 @@ static cJSON *grp_state_json(const grp *g)
         }
     int ok = o && ep && (!g->key || cJSON_AddStringToObject(o, "key", g->key)) &&
              tf_json_add_u64(o, "items", g->items) && tf_json_add_u64(o, "verified", g->verified) &&
-             tf_json_add_u64(o, "plan_valid", g->plan_valid) &&
-             tf_json_add_u64(o, "plan_optimal", g->plan_optimal) &&
+             tf_json_add_u64(o, "answer_valid", g->answer_valid) &&
+             tf_json_add_u64(o, "answer_optimal", g->answer_optimal) &&
              tf_json_add_u64(o, "trace_valid", g->trace_valid) &&
              tf_json_add_u64(o, "trace_valid_strict", g->trace_valid_strict) &&
              cJSON_AddItemToObject(o, "cells", cells_json(g->cell)) &&
@@ -269,8 +284,9 @@ static int grp_from_state(const cJSON *j, grp *g)
 {
     const cJSON *ep = cJSON_GetObjectItemCaseSensitive(j, "errpos");
     int ok = cJSON_IsObject(j) && get_u64(j, "items", &g->items) &&
-             get_u64(j, "verified", &g->verified) && get_u64(j, "plan_valid", &g->plan_valid) &&
-             get_u64(j, "plan_optimal", &g->plan_optimal) &&
+             get_u64(j, "verified", &g->verified) &&
+             get_u64_or(j, "answer_valid", "plan_valid", &g->answer_valid) &&
+             get_u64_or(j, "answer_optimal", "plan_optimal", &g->answer_optimal) &&
              get_u64(j, "trace_valid", &g->trace_valid) &&
              get_u64(j, "trace_valid_strict", &g->trace_valid_strict) &&
              cells_from(cJSON_GetObjectItemCaseSensitive(j, "cells"), g->cell) &&

@@ -51,8 +51,9 @@ typedef struct mom2 {
     tf_u128 sx, sy, sxx, syy, sxy;
 } mom2;
 
-/* Counts kept per (complexity, length) pair. */
-enum { PC_N, PC_TV, PC_PV, PC_PVTV, PC_TVS, NPC };
+/* Counts kept per (complexity, length) pair: items, valid traces, valid
+ * answers, valid answers with valid traces, valid strict traces. */
+enum { PC_N, PC_TV, PC_AV, PC_AVTV, PC_TVS, NPC };
 
 /* Complexity of a pair whose complexity is unknown (sorts last). */
 #define X_NONE 0xFFFFFFFFULL
@@ -93,12 +94,12 @@ typedef struct grp {
     char *key;                   /* group_by values as JSON text; owned */
     uint64_t items;              /* verified + errors */
     uint64_t verified;           /* items with a verdict */
-    uint64_t plan_valid;         /* verified with a valid plan */
-    uint64_t plan_optimal;       /* ... and optimal */
+    uint64_t answer_valid;       /* verified with a valid answer */
+    uint64_t answer_optimal;     /* ... and optimal */
     uint64_t trace_valid;        /* reference verdict valid */
     uint64_t trace_valid_strict; /* strict verdict valid */
-    uint64_t cell[2][2];         /* [plan valid][trace valid], reference */
-    uint64_t cell_strict[2][2];  /* [plan valid][trace valid], strict */
+    uint64_t cell[2][2];         /* [answer valid][trace valid], reference */
+    uint64_t cell_strict[2][2];  /* [answer valid][trace valid], strict */
     hist first_error;            /* reference first error codes */
     hist strict_first_error;     /* strict first error codes */
     hist errors;                 /* item error kinds */
@@ -148,9 +149,5 @@ int tf_json_add_u64(cJSON *o, const char *k, uint64_t v);
 /* A histogram as {"name": count} in name order: the same form in states
  * and summaries. Caller frees; NULL when memory is short (state.c). */
 cJSON *tf_hist_json(const hist *h);
-
-/* The keys of the plan x trace cells, [plan valid][trace valid]
- * (state.c). */
-extern const char *const tf_stats_cell_names[2][2];
 
 #endif

@@ -48,12 +48,18 @@ static cJSON *rate(uint64_t n, uint64_t den)
     return o;
 }
 
+/* The summary's names of the plan x trace cells, [plan valid][trace valid]. */
+static const char *const cell_names[2][2] = {
+    {"invalid_plan_invalid_trace", "invalid_plan_valid_trace"},
+    {"valid_plan_invalid_trace", "valid_plan_valid_trace"},
+};
+
 static cJSON *cells_rates(const uint64_t c[2][2], uint64_t den)
 {
     cJSON *o = cJSON_CreateObject();
     for (int p = 1; o && p >= 0; p--)
         for (int t = 1; t >= 0; t--)
-            if (!cJSON_AddItemToObject(o, tf_stats_cell_names[p][t], rate(c[p][t], den))) {
+            if (!cJSON_AddItemToObject(o, cell_names[p][t], rate(c[p][t], den))) {
                 cJSON_Delete(o);
                 return NULL;
             }
@@ -253,7 +259,7 @@ static cJSON *complexity_bins(const tf_stats_bins *b, const pent *p, size_t k, c
              add_num(bj, "mean_len", n ? mean_of(a->sy, n) : 0, n > 0) &&
              add_num(bj, "median_len", n ? tf_quantile(a->ys, a->nys, n, 50) : 0, n > 0) &&
              cJSON_AddItemToObject(bj, "trace_valid", rate(a->c[PC_TV], n)) &&
-             cJSON_AddItemToObject(bj, "plan_valid", rate(a->c[PC_PV], n));
+             cJSON_AddItemToObject(bj, "plan_valid", rate(a->c[PC_AV], n));
     }
     for (size_t i = 0; i < nb; i++)
         free(acc[i].ys);
@@ -297,8 +303,8 @@ static cJSON *length_bins(const tf_stats_bins *b, const pent *p, size_t k, const
         ok = bj && cJSON_AddItemToArray(arr, bj) && add_num(bj, "lo", edges[i], 1) &&
              add_num(bj, "hi", edges[ne > 1 ? i + 1 : i], 1) && tf_json_add_u64(bj, "n", c[PC_N]) &&
              cJSON_AddItemToObject(bj, "trace_valid", rate(c[PC_TV], c[PC_N])) &&
-             cJSON_AddItemToObject(bj, "plan_valid", rate(c[PC_PV], c[PC_N])) &&
-             cJSON_AddItemToObject(bj, "valid_plan_trace_valid", rate(c[PC_PVTV], c[PC_PV]));
+             cJSON_AddItemToObject(bj, "plan_valid", rate(c[PC_AV], c[PC_N])) &&
+             cJSON_AddItemToObject(bj, "valid_plan_trace_valid", rate(c[PC_AVTV], c[PC_AV]));
     }
     free(acc);
     if (!ok) {
@@ -451,8 +457,8 @@ static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg)
     int ok =
         o && tf_json_add_u64(o, "items", g->items) && tf_json_add_u64(o, "verified", g->verified) &&
         tf_json_add_u64(o, "item_errors", g->items - g->verified) &&
-        cJSON_AddItemToObject(o, "plan_valid", rate(g->plan_valid, den)) &&
-        cJSON_AddItemToObject(o, "plan_optimal", rate(g->plan_optimal, den)) &&
+        cJSON_AddItemToObject(o, "plan_valid", rate(g->answer_valid, den)) &&
+        cJSON_AddItemToObject(o, "plan_optimal", rate(g->answer_optimal, den)) &&
         cJSON_AddItemToObject(o, "trace_valid", rate(g->trace_valid, den)) &&
         cJSON_AddItemToObject(o, "trace_valid_strict", rate(g->trace_valid_strict, den)) &&
         cJSON_AddItemToObject(o, "plan_x_trace", cells_rates(g->cell, den)) &&

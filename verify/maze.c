@@ -352,8 +352,8 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const cJSON *re
         cJSON_AddNumberToObject(item, "optimal_plan_len", (double)v.optimal_plan_len);
     if (!ok)
         return TF_ERR_NOMEM;
-    facts->plan_valid = v.plan_valid;
-    facts->plan_optimal = v.plan_optimal;
+    facts->answer_valid = v.plan_valid;
+    facts->answer_optimal = v.plan_optimal;
     facts->trace_valid = v.ref.valid;
     facts->trace_valid_strict = v.strict.valid;
     facts->first_error = v.ref.valid ? NULL : tf_maze_code_name(v.ref.first);
@@ -361,7 +361,6 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const cJSON *re
     facts->trace_len = v.trace_len;
     facts->first_error_step = v.ref.valid ? -1 : v.ref.first_step;
     facts->complexity = complexity;
-    facts->optimal_plan_len = v.optimal_plan_len;
     /* Tokens: the record's count when it is a non-negative integer. */
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(rec, c->f_tokens);
     facts->tokens = -1;

@@ -12,25 +12,9 @@
 
 #include "tracefarm/buf.h"
 #include "tracefarm/err.h"
+#include "tracefarm/stats.h" /* tf_facts */
 
 #include <cjson/cJSON.h>
-#include <stdbool.h>
-
-/* What the statistics need to know of one verified item. */
-typedef struct tf_facts {
-    bool plan_valid;                /* the final answer (plan) is valid */
-    bool plan_optimal;              /* ... and optimal */
-    bool trace_valid;               /* reference-compatible trace verdict */
-    bool trace_valid_strict;        /* strict trace verdict */
-    const char *first_error;        /* static code name of the first reference
-                                       error, NULL if the trace is valid */
-    const char *strict_first_error; /* same for the strict verdict */
-    long trace_len;                 /* operations (steps) in the trace */
-    long first_error_step;          /* step of the first reference error, -1 */
-    long complexity;                /* reference operation count, -1 unknown */
-    long optimal_plan_len;          /* optimal answer length */
-    long tokens;                    /* completion tokens, -1 unknown */
-} tf_facts;
 
 typedef struct tf_domain {
     const char *name; /* the job's "domain" value */
@@ -56,8 +40,9 @@ typedef struct tf_domain {
     tf_err (*build_prompt)(const void *cfg, const void *problem, tf_buf *out);
 
     /* Verify an output: add the verdict fields to item (a JSON object) and
-     * fill facts. Bad output is a verdict, never an error; errors are
-     * resource failures (TF_ERR_NOMEM, TF_ERR_TOO_BIG). */
+     * fill facts (stats.h) for the statistics. Bad output is a verdict,
+     * never an error; errors are resource failures (TF_ERR_NOMEM,
+     * TF_ERR_TOO_BIG). */
     tf_err (*verify)(const void *cfg, const void *problem, const cJSON *record, const char *output,
                      size_t len, cJSON *item, tf_facts *facts, tf_diag *d);
 } tf_domain;

@@ -18,10 +18,10 @@
 #ifndef TRACEFARM_STATS_H
 #define TRACEFARM_STATS_H
 
-#include "tracefarm/domain.h"
 #include "tracefarm/err.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +38,23 @@ typedef struct tf_stats tf_stats; /* opaque */
 #define TF_STATS_LIMIT_MAX_GROUPS 65536UL
 #define TF_STATS_DEFAULT_ERRPOS_BINS 10
 #define TF_STATS_LIMIT_ERRPOS_BINS 1000
+
+/* What the statistics need to know of one verified item, in words that
+ * fit every domain; a domain's verify fills it (domain.h). The statistics
+ * copy what they keep: the strings need only live during tf_stats_add. */
+typedef struct tf_facts {
+    bool answer_valid;              /* the final answer is valid */
+    bool answer_optimal;            /* ... and optimal */
+    bool trace_valid;               /* reference-compatible trace verdict */
+    bool trace_valid_strict;        /* strict trace verdict */
+    const char *first_error;        /* code name of the first reference
+                                       error, NULL if the trace is valid */
+    const char *strict_first_error; /* same for the strict verdict */
+    long trace_len;                 /* operations (steps) in the trace */
+    long first_error_step;          /* step of the first reference error, -1 */
+    long complexity;                /* reference operation count, -1 unknown */
+    long tokens;                    /* completion tokens, -1 unknown */
+} tf_facts;
 
 /* How a variable is binned: by its deciles, or by explicit edges. */
 typedef struct tf_stats_bins {

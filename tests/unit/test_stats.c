@@ -17,8 +17,8 @@ static tf_facts facts_of(unsigned i)
     unsigned h = i * 2654435761u;
     tf_facts f;
     memset(&f, 0, sizeof f);
-    f.plan_valid = h & 1;
-    f.plan_optimal = f.plan_valid && (h & 2);
+    f.answer_valid = h & 1;
+    f.answer_optimal = f.answer_valid && (h & 2);
     f.trace_valid = (h >> 2) & 1;
     f.trace_valid_strict = f.trace_valid && ((h >> 3) & 1);
     f.first_error = f.trace_valid ? NULL : codes[(h >> 4) % 3];
@@ -246,6 +246,57 @@ static void test_bad(void)
     cJSON_Delete(ok);
 }
 
+/* s with every "from" replaced by "to" (caller frees). */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), n = 0;
+    for (const char *p = strstr(s, from); p; p = strstr(p + nf, from))
+        n++;
+    char *out = malloc(strlen(s) + n * nt + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p; (p = strstr(s, from)) != NULL; s = p + nf) {
+        memcpy(o, s, (size_t)(p - s));
+        o += p - s;
+        memcpy(o, to, nt);
+        o += nt;
+    }
+    strcpy(o, s);
+    return out;
+}
+
+/* States name the answer neutrally ("answer_valid", "valid_answer_..."),
+ * and still read the "plan" of parts written by earlier versions. */
+static void test_state_names(void)
+{
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    srand(13);
+    tf_stats *s = partitioned(&c, 2000, 4, add_item);
+    char *want = all_text(s);
+    cJSON *st = tf_stats_state_json(s);
+    char *st_text = cJSON_PrintUnformatted(st);
+    CHECK(st_text && !strstr(st_text, "plan") && strstr(st_text, "\"answer_valid\"") &&
+          strstr(st_text, "\"answer_optimal\"") &&
+          strstr(st_text, "\"valid_answer_invalid_trace\""));
+    cJSON_Delete(st);
+    char *legacy_text = st_text ? replaced(st_text, "answer", "plan") : NULL;
+    cJSON *legacy = legacy_text ? cJSON_Parse(legacy_text) : NULL;
+    tf_stats *back = NULL, *merged = tf_stats_create_with(&c);
+    CHECK(legacy && tf_stats_from_state(legacy, &back, NULL) == TF_OK);
+    CHECK(back && merged && tf_stats_merge(merged, back) == TF_OK);
+    char *got = merged ? all_text(merged) : NULL;
+    CHECK(got && want && strcmp(got, want) == 0);
+    free(got);
+    tf_stats_free(merged);
+    tf_stats_free(back);
+    cJSON_Delete(legacy);
+    free(legacy_text);
+    free(st_text);
+    free(want);
+    tf_stats_free(s);
+}
+
 static char *summary_text(const tf_stats *s)
 {
     cJSON *j = tf_stats_summary_json(s);
@@ -303,8 +354,8 @@ int main(void)
     unsigned pv = 0, errs = 0, cell = 0;
     for (unsigned i = 0; i < N; i++) {
         tf_facts f = facts_of(i);
-        pv += f.plan_valid;
-        cell += f.plan_valid && !f.trace_valid;
+        pv += f.answer_valid;
+        cell += f.answer_valid && !f.trace_valid;
         errs += i % 101 == 0;
     }
     CHECK(cJSON_GetObjectItem(j, "items")->valuedouble == N + errs);
@@ -333,5 +384,6 @@ int main(void)
     test_groups();
     test_caps();
     test_bad();
+    test_state_names();
     return tf_test_done();
 }
