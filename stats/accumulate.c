@@ -340,6 +340,8 @@ tf_stats *tf_stats_create_with(const tf_stats_config *c)
     s->cfg = *c;
     if (s->cfg.error_position_bins < 1 || s->cfg.error_position_bins > TF_STATS_LIMIT_ERRPOS_BINS)
         s->cfg.error_position_bins = TF_STATS_DEFAULT_ERRPOS_BINS;
+    if (!s->cfg.answer_noun) /* documented default of a zeroed configuration */
+        s->cfg.answer_noun = TF_STATS_DEFAULT_ANSWER_NOUN;
     if (grp_init(&s->all, s->cfg.error_position_bins) != TF_OK) {
         free(s);
         return NULL;

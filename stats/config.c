@@ -13,6 +13,7 @@ void tf_stats_config_default(tf_stats_config *c)
     c->error_position_bins = TF_STATS_DEFAULT_ERRPOS_BINS;
     c->max_pairs = TF_STATS_DEFAULT_MAX_PAIRS;
     c->max_groups = TF_STATS_DEFAULT_MAX_GROUPS;
+    c->answer_noun = TF_STATS_DEFAULT_ANSWER_NOUN;
 }
 
 /* "deciles" or a list of 2..TF_STATS_MAX_EDGES strictly increasing finite

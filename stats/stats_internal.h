@@ -117,7 +117,7 @@ typedef struct grp {
 } grp;
 
 struct tf_stats {
-    tf_stats_config cfg; /* bins and caps */
+    tf_stats_config cfg; /* bins, caps, answer noun */
     grp all;             /* the overall group */
     grp **groups;        /* sorted by key (strcmp) */
     size_t ngroups;      /* in use */

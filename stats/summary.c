@@ -4,7 +4,9 @@
 #include "stats_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The normal quantile of the 95 % intervals: scipy.stats.norm.ppf(0.975). */
 #define Z95 1.959963984540054L
@@ -48,18 +50,73 @@ static cJSON *rate(uint64_t n, uint64_t den)
     return o;
 }
 
-/* The summary's names of the plan x trace cells, [plan valid][trace valid]. */
-static const char *const cell_names[2][2] = {
-    {"invalid_plan_invalid_trace", "invalid_plan_valid_trace"},
-    {"valid_plan_invalid_trace", "valid_plan_valid_trace"},
-};
+/* ----- keys that name the answer ---------------------------------------- */
 
-static cJSON *cells_rates(const uint64_t c[2][2], uint64_t den)
+/* The summary keys that name the domain's answer, built from the
+ * configuration's answer_noun (for "plan": "plan_valid", "plan_x_trace",
+ * "valid_plan_valid_trace", ...), so that each domain's summary says its
+ * own word while states and the code stay neutral. Owned; cJSON copies
+ * the keys it is given. */
+typedef struct answer_keys {
+    char *valid;             /* NOUN_valid */
+    char *optimal;           /* NOUN_optimal */
+    char *x_trace;           /* NOUN_x_trace */
+    char *x_trace_strict;    /* NOUN_x_trace_strict */
+    char *cell[2][2];        /* [answer valid][trace valid]: (in)valid_NOUN_(in)valid_trace */
+    char *valid_trace_valid; /* valid_NOUN_trace_valid (length bins) */
+} answer_keys;
+
+/* pre NOUN post, or NULL when memory is short. */
+static char *noun_key(const char *pre, const char *noun, const char *post)
+{
+    size_t n = strlen(pre) + strlen(noun) + strlen(post) + 1;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%s%s%s", pre, noun, post);
+    return k;
+}
+
+static void answer_keys_free(answer_keys *k)
+{
+    free(k->valid);
+    free(k->optimal);
+    free(k->x_trace);
+    free(k->x_trace_strict);
+    for (int p = 0; p < 2; p++)
+        for (int t = 0; t < 2; t++)
+            free(k->cell[p][t]);
+    free(k->valid_trace_valid);
+}
+
+/* Build the keys for noun; 0 (nothing to free) when memory is short. */
+static int answer_keys_make(answer_keys *k, const char *noun)
+{
+    k->valid = noun_key("", noun, "_valid");
+    k->optimal = noun_key("", noun, "_optimal");
+    k->x_trace = noun_key("", noun, "_x_trace");
+    k->x_trace_strict = noun_key("", noun, "_x_trace_strict");
+    int ok = k->valid && k->optimal && k->x_trace && k->x_trace_strict;
+    for (int p = 0; p < 2; p++)
+        for (int t = 0; t < 2; t++) {
+            k->cell[p][t] =
+                noun_key(p ? "valid_" : "invalid_", noun, t ? "_valid_trace" : "_invalid_trace");
+            ok = ok && k->cell[p][t];
+        }
+    k->valid_trace_valid = noun_key("valid_", noun, "_trace_valid");
+    if (ok && k->valid_trace_valid)
+        return 1;
+    answer_keys_free(k);
+    return 0;
+}
+
+/* ----- figures ---------------------------------------------------------- */
+
+static cJSON *cells_rates(const uint64_t c[2][2], uint64_t den, const answer_keys *ak)
 {
     cJSON *o = cJSON_CreateObject();
     for (int p = 1; o && p >= 0; p--)
         for (int t = 1; t >= 0; t--)
-            if (!cJSON_AddItemToObject(o, cell_names[p][t], rate(c[p][t], den))) {
+            if (!cJSON_AddItemToObject(o, ak->cell[p][t], rate(c[p][t], den))) {
                 cJSON_Delete(o);
                 return NULL;
             }
@@ -211,7 +268,7 @@ static cJSON *bins_head(const tf_stats_bins *b, const long double *edges, size_t
 
 /* Complexity bins over the known pairs p[0..k) (sorted by x, then y). */
 static cJSON *complexity_bins(const tf_stats_bins *b, const pent *p, size_t k, const tf_vc *cxv,
-                              size_t ncx, uint64_t ncxn)
+                              size_t ncx, uint64_t ncxn, const answer_keys *ak)
 {
     long double edges[TF_STATS_MAX_EDGES > 11 ? TF_STATS_MAX_EDGES : 11];
     size_t ne;
@@ -259,7 +316,7 @@ static cJSON *complexity_bins(const tf_stats_bins *b, const pent *p, size_t k, c
              add_num(bj, "mean_len", n ? mean_of(a->sy, n) : 0, n > 0) &&
              add_num(bj, "median_len", n ? tf_quantile(a->ys, a->nys, n, 50) : 0, n > 0) &&
              cJSON_AddItemToObject(bj, "trace_valid", rate(a->c[PC_TV], n)) &&
-             cJSON_AddItemToObject(bj, "plan_valid", rate(a->c[PC_AV], n));
+             cJSON_AddItemToObject(bj, ak->valid, rate(a->c[PC_AV], n));
     }
     for (size_t i = 0; i < nb; i++)
         free(acc[i].ys);
@@ -273,7 +330,7 @@ static cJSON *complexity_bins(const tf_stats_bins *b, const pent *p, size_t k, c
 
 /* Length bins over all pairs p[0..k) (any order). */
 static cJSON *length_bins(const tf_stats_bins *b, const pent *p, size_t k, const tf_vc *lv,
-                          size_t nl, uint64_t nln)
+                          size_t nl, uint64_t nln, const answer_keys *ak)
 {
     long double edges[TF_STATS_MAX_EDGES > 11 ? TF_STATS_MAX_EDGES : 11];
     size_t ne;
@@ -303,8 +360,8 @@ static cJSON *length_bins(const tf_stats_bins *b, const pent *p, size_t k, const
         ok = bj && cJSON_AddItemToArray(arr, bj) && add_num(bj, "lo", edges[i], 1) &&
              add_num(bj, "hi", edges[ne > 1 ? i + 1 : i], 1) && tf_json_add_u64(bj, "n", c[PC_N]) &&
              cJSON_AddItemToObject(bj, "trace_valid", rate(c[PC_TV], c[PC_N])) &&
-             cJSON_AddItemToObject(bj, "plan_valid", rate(c[PC_AV], c[PC_N])) &&
-             cJSON_AddItemToObject(bj, "valid_plan_trace_valid", rate(c[PC_AVTV], c[PC_AV]));
+             cJSON_AddItemToObject(bj, ak->valid, rate(c[PC_AV], c[PC_N])) &&
+             cJSON_AddItemToObject(bj, ak->valid_trace_valid, rate(c[PC_AVTV], c[PC_AV]));
     }
     free(acc);
     if (!ok) {
@@ -407,7 +464,7 @@ static cJSON *endpoint_json(const grp *g, const tf_stats_config *cfg)
 }
 
 /* The summary of one group. */
-static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg)
+static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg, const answer_keys *ak)
 {
     size_t k = 0, kt = 0;
     pent *p = g->pairs.overflow ? NULL : tf_ptab_sorted(&g->pairs, &k);
@@ -457,12 +514,12 @@ static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg)
     int ok =
         o && tf_json_add_u64(o, "items", g->items) && tf_json_add_u64(o, "verified", g->verified) &&
         tf_json_add_u64(o, "item_errors", g->items - g->verified) &&
-        cJSON_AddItemToObject(o, "plan_valid", rate(g->answer_valid, den)) &&
-        cJSON_AddItemToObject(o, "plan_optimal", rate(g->answer_optimal, den)) &&
+        cJSON_AddItemToObject(o, ak->valid, rate(g->answer_valid, den)) &&
+        cJSON_AddItemToObject(o, ak->optimal, rate(g->answer_optimal, den)) &&
         cJSON_AddItemToObject(o, "trace_valid", rate(g->trace_valid, den)) &&
         cJSON_AddItemToObject(o, "trace_valid_strict", rate(g->trace_valid_strict, den)) &&
-        cJSON_AddItemToObject(o, "plan_x_trace", cells_rates(g->cell, den)) &&
-        cJSON_AddItemToObject(o, "plan_x_trace_strict", cells_rates(g->cell_strict, den)) &&
+        cJSON_AddItemToObject(o, ak->x_trace, cells_rates(g->cell, den, ak)) &&
+        cJSON_AddItemToObject(o, ak->x_trace_strict, cells_rates(g->cell_strict, den, ak)) &&
         cJSON_AddItemToObject(o, "trace_len", describe(&g->len, have ? lenv : NULL, nlen)) &&
         cJSON_AddItemToObject(o, "complexity", describe(&g->cx, have ? cxv : NULL, ncx)) &&
         cJSON_AddItemToObject(o, "tokens", describe(&g->tok, g->toks.overflow ? NULL : tokv, kt));
@@ -473,10 +530,10 @@ static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg)
     if (ok)
         ok = have ? cJSON_AddItemToObject(
                         o, "complexity_bins",
-                        complexity_bins(&cfg->complexity_bins, p, kk, cxv, ncx, g->cx.n)) &&
+                        complexity_bins(&cfg->complexity_bins, p, kk, cxv, ncx, g->cx.n, ak)) &&
                         cJSON_AddItemToObject(
                             o, "length_bins",
-                            length_bins(&cfg->length_bins, p, k, lenv, nlen, g->len.n))
+                            length_bins(&cfg->length_bins, p, k, lenv, nlen, g->len.n, ak))
                   : cJSON_AddNullToObject(o, "complexity_bins") &&
                         cJSON_AddNullToObject(o, "length_bins");
     ok = ok && cJSON_AddItemToObject(o, "first_error", tf_hist_json(&g->first_error)) &&
@@ -506,15 +563,23 @@ out:
 
 cJSON *tf_stats_summary_json(const tf_stats *s)
 {
-    return grp_summary(&s->all, &s->cfg);
+    answer_keys ak;
+    if (!answer_keys_make(&ak, s->cfg.answer_noun))
+        return NULL;
+    cJSON *o = grp_summary(&s->all, &s->cfg, &ak);
+    answer_keys_free(&ak);
+    return o;
 }
 
 cJSON *tf_stats_groups_json(const tf_stats *s, int *overflow)
 {
     *overflow = s->groups_overflow;
+    answer_keys ak;
+    if (!answer_keys_make(&ak, s->cfg.answer_noun))
+        return NULL;
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr && i < s->ngroups; i++) {
-        cJSON *g = grp_summary(s->groups[i], &s->cfg);
+        cJSON *g = grp_summary(s->groups[i], &s->cfg, &ak);
         cJSON *key = cJSON_Parse(s->groups[i]->key);
         if (!key)
             key = cJSON_CreateString(s->groups[i]->key);
@@ -526,6 +591,7 @@ cJSON *tf_stats_groups_json(const tf_stats *s, int *overflow)
             cJSON_Delete(g);
             cJSON_Delete(o);
             cJSON_Delete(arr);
+            answer_keys_free(&ak);
             return NULL;
         }
         /* key first, then the group's figures */
@@ -536,5 +602,6 @@ cJSON *tf_stats_groups_json(const tf_stats *s, int *overflow)
         cJSON_Delete(g);
         cJSON_AddItemToArray(arr, o);
     }
+    answer_keys_free(&ak);
     return arr;
 }

@@ -38,6 +38,8 @@ typedef struct tf_stats tf_stats; /* opaque */
 #define TF_STATS_LIMIT_MAX_GROUPS 65536UL
 #define TF_STATS_DEFAULT_ERRPOS_BINS 10
 #define TF_STATS_LIMIT_ERRPOS_BINS 1000
+/* The default noun of the answer in summary keys ("plan_valid", ...). */
+#define TF_STATS_DEFAULT_ANSWER_NOUN "plan"
 
 /* What the statistics need to know of one verified item, in words that
  * fit every domain; a domain's verify fills it (domain.h). The statistics
@@ -74,9 +76,16 @@ typedef struct tf_stats_config {
     int has_prices;                /* price_per_million given: "cost" is computed */
     double price_prompt;           /* per million prompt tokens */
     double price_completion;       /* per million completion tokens */
+    /* The domain's word for its answer, in the summary keys that name it
+     * ("plan": "plan_valid", "plan_x_trace", "valid_plan_valid_trace", ...;
+     * states always use the neutral "answer"). Not owned: tf_stats_create_with
+     * copies the pointer, so the text must outlive every state made with
+     * it (a string literal). NULL means TF_STATS_DEFAULT_ANSWER_NOUN. */
+    const char *answer_noun;
 } tf_stats_config;
 
-/* Fill the defaults: deciles, 10 error position bins, the caps above. */
+/* Fill the defaults: deciles, 10 error position bins, the caps above,
+ * TF_STATS_DEFAULT_ANSWER_NOUN. */
 void tf_stats_config_default(tf_stats_config *c);
 
 /* Validate the job's "stats" section (NULL: all defaults) into c; on
@@ -135,8 +144,11 @@ size_t tf_stats_groups(const tf_stats *s, int *overflow);
 cJSON *tf_stats_state_json(const tf_stats *s);
 
 /* Rebuild a state (with the default configuration for summaries and caps,
- * and the state's own error position bins); TF_ERR_PARSE (message in d)
- * if j is not a state. */
+ * the answer noun included, and the state's own error position bins);
+ * TF_ERR_PARSE (message in d) if j is not a state. A state carries no
+ * configuration but its error position bins: to summarize it as a job
+ * asks (bins, caps, prices, noun), merge it into a state made with the
+ * job's configuration (tf_stats_create_with), as rank 0 does. */
 tf_err tf_stats_from_state(const cJSON *j, tf_stats **out, tf_diag *d) TF_MUST_USE;
 
 /* The summary of the overall group (docs/statistics.md). Caller frees with

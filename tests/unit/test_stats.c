@@ -297,6 +297,45 @@ static void test_state_names(void)
     tf_stats_free(s);
 }
 
+/* The answer's noun names the summary keys, and only those. */
+static void test_answer_noun(void)
+{
+    enum { N = 2000 };
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    CHECK(c.answer_noun && strcmp(c.answer_noun, "plan") == 0);
+    srand(11);
+    tf_stats *plan = partitioned(&c, N, 1, add_item);
+    char *plan_text = all_text(plan);
+    /* the parts went through tf_stats_from_state (default noun) and were
+     * merged into a state with the noun, as rank 0 merges parts */
+    c.answer_noun = "answer";
+    tf_stats *answer = partitioned(&c, N, 5, add_item);
+    char *answer_text = all_text(answer);
+    char *want = plan_text ? replaced(plan_text, "plan", "answer") : NULL;
+    CHECK(want && answer_text && strcmp(answer_text, want) == 0);
+    CHECK(answer_text && !strstr(answer_text, "plan") && strstr(answer_text, "\"answer_valid\"") &&
+          strstr(answer_text, "\"answer_x_trace_strict\"") &&
+          strstr(answer_text, "\"invalid_answer_valid_trace\"") &&
+          strstr(answer_text, "\"valid_answer_trace_valid\""));
+    CHECK(plan_text && strstr(plan_text, "\"plan_optimal\"") &&
+          strstr(plan_text, "\"valid_plan_invalid_trace\""));
+    free(want);
+
+    /* a configuration without a noun says "plan" */
+    c.answer_noun = NULL;
+    tf_stats *none = partitioned(&c, N, 3, add_item);
+    char *got = all_text(none);
+    CHECK(got && plan_text && strcmp(got, plan_text) == 0);
+    free(got);
+    tf_stats_free(none);
+
+    free(plan_text);
+    free(answer_text);
+    tf_stats_free(plan);
+    tf_stats_free(answer);
+}
+
 static char *summary_text(const tf_stats *s)
 {
     cJSON *j = tf_stats_summary_json(s);
@@ -385,5 +424,6 @@ int main(void)
     test_caps();
     test_bad();
     test_state_names();
+    test_answer_noun();
     return tf_test_done();
 }
