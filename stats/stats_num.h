@@ -1,5 +1,5 @@
 /* stats_num.h: exact integer arithmetic and the order statistics that the
- * statistics module computes from its merged state (internal to common/).
+ * statistics module computes from its merged state (internal to stats/).
  *
  * Sums are unsigned 128-bit integers; products of two of them (the
  * numerators of variances and co-moments) are 256-bit integers, so every

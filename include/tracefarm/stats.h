@@ -25,22 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the statistics need to know of one verified item. Every domain has
- * these; their names say nothing of a domain ("answer": a maze's plan). */
-typedef struct tf_facts {
-    bool answer_valid;              /* the final answer is valid */
-    bool answer_optimal;            /* ... and optimal */
-    bool trace_valid;               /* reference-compatible trace verdict */
-    bool trace_valid_strict;        /* strict trace verdict */
-    const char *first_error;        /* static code name of the first reference
-                                       error, NULL if the trace is valid */
-    const char *strict_first_error; /* same for the strict verdict */
-    long trace_len;                 /* steps in the trace */
-    long first_error_step;          /* step of the first reference error, -1 */
-    long complexity;                /* size of the problem, -1 unknown */
-    long tokens;                    /* completion tokens, -1 unknown */
-} tf_facts;
-
 typedef struct tf_stats tf_stats; /* opaque */
 
 /* Most explicit bin edges in a job's stats section. */
@@ -54,6 +38,25 @@ typedef struct tf_stats tf_stats; /* opaque */
 #define TF_STATS_LIMIT_MAX_GROUPS 65536UL
 #define TF_STATS_DEFAULT_ERRPOS_BINS 10
 #define TF_STATS_LIMIT_ERRPOS_BINS 1000
+/* The default noun of the answer in summary keys ("plan_valid", ...). */
+#define TF_STATS_DEFAULT_ANSWER_NOUN "plan"
+
+/* What the statistics need to know of one verified item, in words that
+ * fit every domain; a domain's verify fills it (domain.h). The statistics
+ * copy what they keep: the strings need only live during tf_stats_add. */
+typedef struct tf_facts {
+    bool answer_valid;              /* the final answer is valid */
+    bool answer_optimal;            /* ... and optimal */
+    bool trace_valid;               /* reference-compatible trace verdict */
+    bool trace_valid_strict;        /* strict trace verdict */
+    const char *first_error;        /* code name of the first reference
+                                       error, NULL if the trace is valid */
+    const char *strict_first_error; /* same for the strict verdict */
+    long trace_len;                 /* operations (steps) in the trace */
+    long first_error_step;          /* step of the first reference error, -1 */
+    long complexity;                /* reference operation count, -1 unknown */
+    long tokens;                    /* completion tokens, -1 unknown */
+} tf_facts;
 
 /* How a variable is binned: by its deciles, or by explicit edges. */
 typedef struct tf_stats_bins {
@@ -64,7 +67,6 @@ typedef struct tf_stats_bins {
 
 /* The "stats" section of a job spec, resolved. */
 typedef struct tf_stats_config {
-    const char *answer_noun;       /* the final answer in summary keys ("plan") */
     tf_stats_bins complexity_bins; /* bins of complexity */
     tf_stats_bins length_bins;     /* bins of trace length */
     int error_position_bins;       /* bins of first-error position */
@@ -74,9 +76,16 @@ typedef struct tf_stats_config {
     int has_prices;                /* price_per_million given: "cost" is computed */
     double price_prompt;           /* per million prompt tokens */
     double price_completion;       /* per million completion tokens */
+    /* The domain's word for its answer, in the summary keys that name it
+     * ("plan": "plan_valid", "plan_x_trace", "valid_plan_valid_trace", ...;
+     * states always use the neutral "answer"). Not owned: tf_stats_create_with
+     * copies the pointer, so the text must outlive every state made with
+     * it (a string literal). NULL means TF_STATS_DEFAULT_ANSWER_NOUN. */
+    const char *answer_noun;
 } tf_stats_config;
 
-/* Fill the defaults: deciles, 10 error position bins, the caps above. */
+/* Fill the defaults: deciles, 10 error position bins, the caps above,
+ * TF_STATS_DEFAULT_ANSWER_NOUN. */
 void tf_stats_config_default(tf_stats_config *c);
 
 /* Validate the job's "stats" section (NULL: all defaults) into c; on
@@ -135,8 +144,11 @@ size_t tf_stats_groups(const tf_stats *s, int *overflow);
 cJSON *tf_stats_state_json(const tf_stats *s);
 
 /* Rebuild a state (with the default configuration for summaries and caps,
- * and the state's own error position bins); TF_ERR_PARSE (message in d)
- * if j is not a state. */
+ * the answer noun included, and the state's own error position bins);
+ * TF_ERR_PARSE (message in d) if j is not a state. A state carries no
+ * configuration but its error position bins: to summarize it as a job
+ * asks (bins, caps, prices, noun), merge it into a state made with the
+ * job's configuration (tf_stats_create_with), as rank 0 does. */
 tf_err tf_stats_from_state(const cJSON *j, tf_stats **out, tf_diag *d) TF_MUST_USE;
 
 /* The summary of the overall group (docs/statistics.md). Caller frees with

@@ -191,13 +191,13 @@ def check_bins(path, got, spec, items, var, kind):
             continue
         n = len(ms)
         check_rate(p + ".trace_valid", gb["trace_valid"], sum(m["trace_valid"] for m in ms), n)
-        check_rate(p + ".plan_valid", gb["plan_valid"], sum(m["plan_valid"] for m in ms), n)
+        check_rate(p + ".plan_valid", gb["plan_valid"], sum(m["answer_valid"] for m in ms), n)
         if kind == "complexity":
             lens = np.array([m["length"] for m in ms], dtype=np.float64)
             close(p + ".mean_len", gb["mean_len"], float(np.mean(lens)) if n else None)
             close(p + ".median_len", gb["median_len"], float(np.median(lens)) if n else None)
         else:
-            pv = [m for m in ms if m["plan_valid"]]
+            pv = [m for m in ms if m["answer_valid"]]
             check_rate(p + ".valid_plan_trace_valid", gb["valid_plan_trace_valid"],
                        sum(m["trace_valid"] for m in pv), len(pv))
 
@@ -284,15 +284,17 @@ def check_group(path, got, items, errors, cfg):
     n = len(items)
     if got["items"] != n + len(errors) or got["verified"] != n or got["item_errors"] != len(errors):
         fail(path, f"items/verified/errors {got['items']}/{got['verified']}/{got['item_errors']}")
-    for k in ("plan_valid", "plan_optimal", "trace_valid", "trace_valid_strict"):
-        check_rate(f"{path}.{k}", got[k], sum(it[k] for it in items), n)
+    # the summary names the answer "plan" (the default noun); the facts are neutral
+    for k, fk in (("plan_valid", "answer_valid"), ("plan_optimal", "answer_optimal"),
+                  ("trace_valid", "trace_valid"), ("trace_valid_strict", "trace_valid_strict")):
+        check_rate(f"{path}.{k}", got[k], sum(it[fk] for it in items), n)
     for strict in (False, True):
         tk = "trace_valid_strict" if strict else "trace_valid"
         cells = got["plan_x_trace_strict" if strict else "plan_x_trace"]
         for pv in (True, False):
             for tv in (True, False):
                 name = ("valid" if pv else "invalid") + "_plan_" + ("valid" if tv else "invalid") + "_trace"
-                k = sum(1 for it in items if it["plan_valid"] == pv and it[tk] == tv)
+                k = sum(1 for it in items if it["answer_valid"] == pv and it[tk] == tv)
                 check_rate(f"{path}.cells.{name}", cells[name], k, n)
     check_describe(path + ".trace_len", got["trace_len"], [it["length"] for it in items])
     known = [it for it in items if it["complexity"] is not None]
@@ -395,7 +397,7 @@ def item(rnd, group, cx, ln, tokens=None):
     tvs = tv and rnd.random() < 0.8
     step = None if tv else rnd.randint(0, ln)
     return {"group": group, "complexity": cx, "length": ln, "tokens": tokens,
-            "plan_valid": pv, "plan_optimal": pv and rnd.random() < 0.8,
+            "answer_valid": pv, "answer_optimal": pv and rnd.random() < 0.8,
             "trace_valid": tv, "trace_valid_strict": tvs,
             "first_error": None if tv else rnd.choice(["close_not_in_open_list", "goal_not_reached", "create_non_neighbor"]),
             "first_error_step": step,

@@ -6,7 +6,7 @@
  *
  * Each line is one item:
  *   {"group": KEY or null, "complexity": int or null, "length": int,
- *    "tokens": int or null, "plan_valid": b, "plan_optimal": b,
+ *    "tokens": int or null, "answer_valid": b, "answer_optimal": b,
  *    "trace_valid": b, "trace_valid_strict": b, "first_error": code or null,
  *    "first_error_step": int or null, "strict_first_error": code or null}
  * or an error item {"group": KEY or null, "error": KIND}.
@@ -45,8 +45,8 @@ static int feed(tf_stats *s, const cJSON *o)
         return tf_stats_add_error_keyed(s, key, err) == TF_OK;
     tf_facts f;
     memset(&f, 0, sizeof f);
-    f.answer_valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plan_valid"));
-    f.answer_optimal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plan_optimal"));
+    f.answer_valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "answer_valid"));
+    f.answer_optimal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "answer_optimal"));
     f.trace_valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "trace_valid"));
     f.trace_valid_strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "trace_valid_strict"));
     f.first_error = str_or_null(o, "first_error");

@@ -246,6 +246,96 @@ static void test_bad(void)
     cJSON_Delete(ok);
 }
 
+/* s with every "from" replaced by "to" (caller frees). */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), n = 0;
+    for (const char *p = strstr(s, from); p; p = strstr(p + nf, from))
+        n++;
+    char *out = malloc(strlen(s) + n * nt + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p; (p = strstr(s, from)) != NULL; s = p + nf) {
+        memcpy(o, s, (size_t)(p - s));
+        o += p - s;
+        memcpy(o, to, nt);
+        o += nt;
+    }
+    strcpy(o, s);
+    return out;
+}
+
+/* States name the answer neutrally ("answer_valid", "valid_answer_..."),
+ * and still read the "plan" of parts written by earlier versions. */
+static void test_state_names(void)
+{
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    srand(13);
+    tf_stats *s = partitioned(&c, 2000, 4, add_item);
+    char *want = all_text(s);
+    cJSON *st = tf_stats_state_json(s);
+    char *st_text = cJSON_PrintUnformatted(st);
+    CHECK(st_text && !strstr(st_text, "plan") && strstr(st_text, "\"answer_valid\"") &&
+          strstr(st_text, "\"answer_optimal\"") &&
+          strstr(st_text, "\"valid_answer_invalid_trace\""));
+    cJSON_Delete(st);
+    char *legacy_text = st_text ? replaced(st_text, "answer", "plan") : NULL;
+    cJSON *legacy = legacy_text ? cJSON_Parse(legacy_text) : NULL;
+    tf_stats *back = NULL, *merged = tf_stats_create_with(&c);
+    CHECK(legacy && tf_stats_from_state(legacy, &back, NULL) == TF_OK);
+    CHECK(back && merged && tf_stats_merge(merged, back) == TF_OK);
+    char *got = merged ? all_text(merged) : NULL;
+    CHECK(got && want && strcmp(got, want) == 0);
+    free(got);
+    tf_stats_free(merged);
+    tf_stats_free(back);
+    cJSON_Delete(legacy);
+    free(legacy_text);
+    free(st_text);
+    free(want);
+    tf_stats_free(s);
+}
+
+/* The answer's noun names the summary keys, and only those. */
+static void test_answer_noun(void)
+{
+    enum { N = 2000 };
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    CHECK(c.answer_noun && strcmp(c.answer_noun, "plan") == 0);
+    srand(11);
+    tf_stats *plan = partitioned(&c, N, 1, add_item);
+    char *plan_text = all_text(plan);
+    /* the parts went through tf_stats_from_state (default noun) and were
+     * merged into a state with the noun, as rank 0 merges parts */
+    c.answer_noun = "answer";
+    tf_stats *answer = partitioned(&c, N, 5, add_item);
+    char *answer_text = all_text(answer);
+    char *want = plan_text ? replaced(plan_text, "plan", "answer") : NULL;
+    CHECK(want && answer_text && strcmp(answer_text, want) == 0);
+    CHECK(answer_text && !strstr(answer_text, "plan") && strstr(answer_text, "\"answer_valid\"") &&
+          strstr(answer_text, "\"answer_x_trace_strict\"") &&
+          strstr(answer_text, "\"invalid_answer_valid_trace\"") &&
+          strstr(answer_text, "\"valid_answer_trace_valid\""));
+    CHECK(plan_text && strstr(plan_text, "\"plan_optimal\"") &&
+          strstr(plan_text, "\"valid_plan_invalid_trace\""));
+    free(want);
+
+    /* a configuration without a noun says "plan" */
+    c.answer_noun = NULL;
+    tf_stats *none = partitioned(&c, N, 3, add_item);
+    char *got = all_text(none);
+    CHECK(got && plan_text && strcmp(got, plan_text) == 0);
+    free(got);
+    tf_stats_free(none);
+
+    free(plan_text);
+    free(answer_text);
+    tf_stats_free(plan);
+    tf_stats_free(answer);
+}
+
 static char *summary_text(const tf_stats *s)
 {
     cJSON *j = tf_stats_summary_json(s);
@@ -333,5 +423,7 @@ int main(void)
     test_groups();
     test_caps();
     test_bad();
+    test_state_names();
+    test_answer_noun();
     return tf_test_done();
 }
