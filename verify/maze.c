@@ -337,6 +337,10 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const cJSON *re
         (v.ref.valid ? cJSON_AddNullToObject(item, "first_error_step") != NULL
                      : cJSON_AddNumberToObject(item, "first_error_step",
                                                (double)v.ref.first_step) != NULL) &&
+        add_code(item, "first_error_in_order", v.ref.first_in_order) &&
+        (v.ref.valid ? cJSON_AddNullToObject(item, "first_error_in_order_step") != NULL
+                     : cJSON_AddNumberToObject(item, "first_error_in_order_step",
+                                               (double)v.ref.first_in_order_step) != NULL) &&
         cJSON_AddNumberToObject(item, "error_count", (double)v.ref.errors) &&
         add_code(item, "strict_first_error", v.strict.first) &&
         (v.strict.valid ? cJSON_AddNullToObject(item, "strict_first_error_step") != NULL

@@ -501,7 +501,7 @@ typedef struct verifier {
     uint8_t *closed; /* CLOSED_REF | CLOSED_STRICT */
     mset open;
     sim ref, st;
-    acc ref_syntax; /* reference: syntax errors are listed first */
+    acc ref_syntax; /* reference: syntax errors (they take precedence) */
     /* strict only */
     bool start_created; /* searchformer: the pre-close create happened */
     bool goal_closed;
@@ -830,12 +830,16 @@ static void end_checks(verifier *V, sim *s, unsigned closed_bit, long step)
         acc_add(&s->a, TF_MAZE_EXTRACTED_PLAN_INVALID, step);
 }
 
-static void finish_check(tf_maze_check *c, const acc *a)
+/* A verdict from its errors (a: count and first error) and the first error
+ * in trace order (order). */
+static void finish_check(tf_maze_check *c, const acc *a, const acc *order)
 {
     c->valid = a->errors == 0;
     c->errors = a->errors;
     c->first = c->valid ? TF_MAZE_OK : a->first;
     c->first_step = c->valid ? -1 : a->first_step;
+    c->first_in_order = c->valid ? TF_MAZE_OK : order->first;
+    c->first_in_order_step = c->valid ? -1 : order->first_step;
 }
 
 static tf_err verify_run(verifier *V, const char *output, size_t len, tf_maze_verdict *v)
@@ -916,15 +920,21 @@ static tf_err verify_run(verifier *V, const char *output, size_t len, tf_maze_ve
     end_checks(V, &V->ref, CLOSED_REF, ops);
     end_checks(V, &V->st, CLOSED_STRICT, ops);
 
-    /* Reference quirk: syntax errors are listed before all others. */
-    acc ref = V->ref.a;
+    /* Published precedence: the validators parse the whole response before
+     * simulating it, so any syntax error is their first error. The first
+     * error in trace order is kept too; at equal steps the syntax error
+     * came first, being that very operation (garbled, so not simulated) or
+     * a token before it, and end checks come after everything. */
+    acc ref = V->ref.a, order = V->ref.a;
     if (V->ref_syntax.errors > 0) {
         ref.first = V->ref_syntax.first;
         ref.first_step = V->ref_syntax.first_step;
         ref.errors += V->ref_syntax.errors;
+        if (V->ref.a.errors == 0 || V->ref_syntax.first_step <= V->ref.a.first_step)
+            order = V->ref_syntax;
     }
-    finish_check(&v->ref, &ref);
-    finish_check(&v->strict, &V->st.a);
+    finish_check(&v->ref, &ref, &order);
+    finish_check(&v->strict, &V->st.a, &V->st.a);
 
     v->optimal_plan_len = tf_maze_optimal_plan_len(V->m);
     if (V->plan_syntax) {

@@ -153,7 +153,9 @@ static bool run_case(const char *dir, const char *file)
            v.trace_len);
     /* Internal consistency of the verdict, whatever the expectations. */
     CHECKF(v.ref.valid == (v.ref.errors == 0) && v.ref.valid == (v.ref.first == TF_MAZE_OK) &&
-               v.ref.valid == (v.ref.first_step == -1),
+               v.ref.valid == (v.ref.first_step == -1) &&
+               v.ref.valid == (v.ref.first_in_order == TF_MAZE_OK) &&
+               v.ref.first_in_order_step <= v.ref.first_step,
            "%s: inconsistent reference verdict", file);
     CHECKF(v.strict.valid == (v.strict.errors == 0) &&
                v.strict.valid == (v.strict.first == TF_MAZE_OK) &&
@@ -171,6 +173,10 @@ static bool run_case(const char *dir, const char *file)
             check_code(file, k, e, v.ref.first), mark_seen(d, e);
         else if (strcmp(k, "first_error_step") == 0)
             check_long(file, k, e, v.ref.first_step);
+        else if (strcmp(k, "first_error_in_order") == 0)
+            check_code(file, k, e, v.ref.first_in_order);
+        else if (strcmp(k, "first_error_in_order_step") == 0)
+            check_long(file, k, e, v.ref.first_in_order_step);
         else if (strcmp(k, "error_count") == 0)
             check_long(file, k, e, v.ref.errors);
         else if (strcmp(k, "trace_valid_strict") == 0)

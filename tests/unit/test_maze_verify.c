@@ -40,7 +40,21 @@ static void check_verdict(const tf_maze_verdict *v, tf_maze_dialect d, const cha
                "%s: verdict %d first_step %ld out of range", what, i, c[i]->first_step);
         CHECKF(tf_maze_code_name(c[i]->first) != NULL && c[i]->first < TF_MAZE_PLAN_SYNTAX_ERROR,
                "%s: verdict %d code %d", what, i, (int)c[i]->first);
+        /* the first error in trace order is no later than the first one;
+         * they differ only when a syntax error takes precedence */
+        CHECKF(c[i]->valid == (c[i]->first_in_order == TF_MAZE_OK) &&
+                   c[i]->valid == (c[i]->first_in_order_step == -1) &&
+                   c[i]->first_in_order_step <= c[i]->first_step,
+               "%s: verdict %d first in order %d at %ld", what, i, (int)c[i]->first_in_order,
+               c[i]->first_in_order_step);
+        CHECKF(c[i]->first == TF_MAZE_OPERATION_SYNTAX_ERROR ||
+                   (c[i]->first_in_order == c[i]->first &&
+                    c[i]->first_in_order_step == c[i]->first_step),
+               "%s: verdict %d: first in order differs without a syntax error", what, i);
     }
+    CHECKF(v->strict.first_in_order == v->strict.first &&
+               v->strict.first_in_order_step == v->strict.first_step,
+           "%s: strict errors are in order", what);
     CHECKF(v->ref.first < TF_MAZE_STRICT_WRONG_G, "%s: strict code in the reference verdict", what);
     CHECKF(v->plan_valid == (v->plan_error == TF_MAZE_OK), "%s: plan verdict inconsistent", what);
     CHECKF(v->plan_error == TF_MAZE_OK || v->plan_error >= TF_MAZE_PLAN_SYNTAX_ERROR,
