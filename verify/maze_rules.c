@@ -903,6 +903,10 @@ static tf_err verify_run(verifier *V, const char *output, size_t len, tf_maze_ve
             plan_add(V, it.x, it.y);
             break;
         case IT_PLAN_BAD:
+            /* A malformed part of the response, like a garbled operation:
+             * the reference verdict counts it (published precedence);
+             * strict leaves it to the plan verdict. */
+            acc_add(&V->ref_syntax, TF_MAZE_OPERATION_SYNTAX_ERROR, ops);
             V->plan_syntax = true;
             break;
         case IT_STRAY:

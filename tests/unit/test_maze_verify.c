@@ -115,9 +115,13 @@ static void test_lengths(void)
     CHECK(v.ref.valid && v.strict.valid && v.plan_valid && v.plan_optimal && v.trace_len == 4);
     CHECK(v.plan_len == 2 && v.optimal_plan_len == 2);
 
-    /* cut inside the last plan's y: "plan 1" is garbled */
+    /* cut inside the last plan's y: "plan 1" is garbled, a syntax error of
+     * the reference verdict after the last operation; strict leaves it to
+     * the plan verdict */
     CHECK(tf_maze_verify(m, TF_MAZE_SEARCHFORMER, ok, strlen(ok) - 2, &v) == TF_OK);
-    CHECK(v.ref.valid && v.plan_error == TF_MAZE_PLAN_SYNTAX_ERROR && v.plan_len == 0);
+    CHECK(v.ref.first == TF_MAZE_OPERATION_SYNTAX_ERROR && v.ref.first_step == 4 &&
+          v.ref.errors == 1 && v.strict.valid);
+    CHECK(v.plan_error == TF_MAZE_PLAN_SYNTAX_ERROR && v.plan_len == 0);
 
     /* a NUL inside a token garbles it */
     char buf[128];
