@@ -76,6 +76,9 @@ typedef struct lexer {
     size_t pos;
     bool beyond;
     bool done; /* eos seen or end of text */
+    /* beyond: the first solution and the first end were dropped; later
+     * ones are ordinary tokens (the dialect has one of each) */
+    bool seen_solution, seen_end;
     tok peek[LOOKAHEAD];
     int npeek;
 } lexer;
@@ -117,6 +120,8 @@ static void lex_init(lexer *L, tf_maze_dialect d, const char *s, size_t len)
     L->pos = 0;
     L->beyond = d == TF_MAZE_BEYOND;
     L->done = false;
+    L->seen_solution = false;
+    L->seen_end = false;
     L->npeek = 0;
     if (L->beyond) {
         /* Skip everything up to and including the first "reasoning". */
@@ -132,7 +137,7 @@ static void lex_init(lexer *L, tf_maze_dialect d, const char *s, size_t len)
 }
 
 /* The next token after filtering: bos skipped, eos ends the output, and
- * in the beyond dialect solution/end are dropped. */
+ * in the beyond dialect the first solution and the first end are dropped. */
 static bool filtered_next(lexer *L, tok *t)
 {
     while (!L->done) {
@@ -146,8 +151,14 @@ static bool filtered_next(lexer *L, tok *t)
             L->done = true;
             break;
         }
-        if (L->beyond && (tok_is(*t, "solution") || tok_is(*t, "end")))
+        if (L->beyond && !L->seen_solution && tok_is(*t, "solution")) {
+            L->seen_solution = true;
             continue;
+        }
+        if (L->beyond && !L->seen_end && tok_is(*t, "end")) {
+            L->seen_end = true;
+            continue;
+        }
         return true;
     }
     return false;
