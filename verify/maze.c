@@ -238,6 +238,9 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record
              cJSON_AddBoolToObject(item, "plan_optimal", v.plan_optimal) &&
              add_code(item, "first_error", v.ref.first) &&
              tf_item_add_count(item, "first_error_step", v.ref.valid ? -1 : v.ref.first_step) &&
+             add_code(item, "first_error_in_order", v.ref.first_in_order) &&
+             tf_item_add_count(item, "first_error_in_order_step",
+                               v.ref.valid ? -1 : v.ref.first_in_order_step) &&
              cJSON_AddNumberToObject(item, "error_count", (double)v.ref.errors) &&
              add_code(item, "strict_first_error", v.strict.first) &&
              tf_item_add_count(item, "strict_first_error_step",

@@ -76,6 +76,9 @@ typedef struct lexer {
     size_t pos;
     bool beyond;
     bool done; /* eos seen or end of text */
+    /* beyond: the first solution and the first end were dropped; later
+     * ones are ordinary tokens (the dialect has one of each) */
+    bool seen_solution, seen_end;
     tok peek[LOOKAHEAD];
     int npeek;
 } lexer;
@@ -117,6 +120,8 @@ static void lex_init(lexer *L, tf_maze_dialect d, const char *s, size_t len)
     L->pos = 0;
     L->beyond = d == TF_MAZE_BEYOND;
     L->done = false;
+    L->seen_solution = false;
+    L->seen_end = false;
     L->npeek = 0;
     if (L->beyond) {
         /* Skip everything up to and including the first "reasoning". */
@@ -132,7 +137,7 @@ static void lex_init(lexer *L, tf_maze_dialect d, const char *s, size_t len)
 }
 
 /* The next token after filtering: bos skipped, eos ends the output, and
- * in the beyond dialect solution/end are dropped. */
+ * in the beyond dialect the first solution and the first end are dropped. */
 static bool filtered_next(lexer *L, tok *t)
 {
     while (!L->done) {
@@ -146,8 +151,14 @@ static bool filtered_next(lexer *L, tok *t)
             L->done = true;
             break;
         }
-        if (L->beyond && (tok_is(*t, "solution") || tok_is(*t, "end")))
+        if (L->beyond && !L->seen_solution && tok_is(*t, "solution")) {
+            L->seen_solution = true;
             continue;
+        }
+        if (L->beyond && !L->seen_end && tok_is(*t, "end")) {
+            L->seen_end = true;
+            continue;
+        }
         return true;
     }
     return false;
@@ -501,7 +512,7 @@ typedef struct verifier {
     uint8_t *closed; /* CLOSED_REF | CLOSED_STRICT */
     mset open;
     sim ref, st;
-    acc ref_syntax; /* reference: syntax errors are listed first */
+    acc ref_syntax; /* reference: syntax errors (they take precedence) */
     /* strict only */
     bool start_created; /* searchformer: the pre-close create happened */
     bool goal_closed;
@@ -830,12 +841,16 @@ static void end_checks(verifier *V, sim *s, unsigned closed_bit, long step)
         acc_add(&s->a, TF_MAZE_EXTRACTED_PLAN_INVALID, step);
 }
 
-static void finish_check(tf_maze_check *c, const acc *a)
+/* A verdict from its errors (a: count and first error) and the first error
+ * in trace order (order). */
+static void finish_check(tf_maze_check *c, const acc *a, const acc *order)
 {
     c->valid = a->errors == 0;
     c->errors = a->errors;
     c->first = c->valid ? TF_MAZE_OK : a->first;
     c->first_step = c->valid ? -1 : a->first_step;
+    c->first_in_order = c->valid ? TF_MAZE_OK : order->first;
+    c->first_in_order_step = c->valid ? -1 : order->first_step;
 }
 
 static tf_err verify_run(verifier *V, const char *output, size_t len, tf_maze_verdict *v)
@@ -899,6 +914,10 @@ static tf_err verify_run(verifier *V, const char *output, size_t len, tf_maze_ve
             plan_add(V, it.x, it.y);
             break;
         case IT_PLAN_BAD:
+            /* A malformed part of the response, like a garbled operation:
+             * the reference verdict counts it (published precedence);
+             * strict leaves it to the plan verdict. */
+            acc_add(&V->ref_syntax, TF_MAZE_OPERATION_SYNTAX_ERROR, ops);
             V->plan_syntax = true;
             break;
         case IT_STRAY:
@@ -916,15 +935,21 @@ static tf_err verify_run(verifier *V, const char *output, size_t len, tf_maze_ve
     end_checks(V, &V->ref, CLOSED_REF, ops);
     end_checks(V, &V->st, CLOSED_STRICT, ops);
 
-    /* Reference quirk: syntax errors are listed before all others. */
-    acc ref = V->ref.a;
+    /* Published precedence: the validators parse the whole response before
+     * simulating it, so any syntax error is their first error. The first
+     * error in trace order is kept too; at equal steps the syntax error
+     * came first, being that very operation (garbled, so not simulated) or
+     * a token before it, and end checks come after everything. */
+    acc ref = V->ref.a, order = V->ref.a;
     if (V->ref_syntax.errors > 0) {
         ref.first = V->ref_syntax.first;
         ref.first_step = V->ref_syntax.first_step;
         ref.errors += V->ref_syntax.errors;
+        if (V->ref.a.errors == 0 || V->ref_syntax.first_step <= V->ref.a.first_step)
+            order = V->ref_syntax;
     }
-    finish_check(&v->ref, &ref);
-    finish_check(&v->strict, &V->st.a);
+    finish_check(&v->ref, &ref, &order);
+    finish_check(&v->strict, &V->st.a, &V->st.a);
 
     v->optimal_plan_len = tf_maze_optimal_plan_len(V->m);
     if (V->plan_syntax) {

@@ -58,12 +58,18 @@ const char *tf_maze_code_name(tf_maze_code c);
 
 /* One verdict of a trace: first error and count. */
 typedef struct tf_maze_check {
-    bool valid;         /* no error at all */
-    tf_maze_code first; /* first error, TF_MAZE_OK if valid */
-    long first_step;    /* operation index (0-based) of the first error;
-                           for end-of-trace checks: the operation count;
-                           -1 if valid */
-    long errors;        /* number of errors */
+    bool valid;                  /* no error at all */
+    tf_maze_code first;          /* first error, TF_MAZE_OK if valid; the reference
+                                    verdict puts any operation_syntax_error first
+                                    (published precedence, docs/maze.md) */
+    long first_step;             /* operation index (0-based) of the first error;
+                                    for end-of-trace checks: the operation count;
+                                    -1 if valid */
+    tf_maze_code first_in_order; /* first error in trace order, TF_MAZE_OK
+                                    if valid; equals first for the strict
+                                    verdict, which has no precedence */
+    long first_in_order_step;    /* its step, -1 if valid */
+    long errors;                 /* number of errors */
 } tf_maze_check;
 
 typedef struct tf_maze_verdict {

@@ -5,6 +5,11 @@
 #include "tracefarm/maze_verify.h"
 #include "tf_test.h"
 
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +45,21 @@ static void check_verdict(const tf_maze_verdict *v, tf_maze_dialect d, const cha
                "%s: verdict %d first_step %ld out of range", what, i, c[i]->first_step);
         CHECKF(tf_maze_code_name(c[i]->first) != NULL && c[i]->first < TF_MAZE_PLAN_SYNTAX_ERROR,
                "%s: verdict %d code %d", what, i, (int)c[i]->first);
+        /* the first error in trace order is no later than the first one;
+         * they differ only when a syntax error takes precedence */
+        CHECKF(c[i]->valid == (c[i]->first_in_order == TF_MAZE_OK) &&
+                   c[i]->valid == (c[i]->first_in_order_step == -1) &&
+                   c[i]->first_in_order_step <= c[i]->first_step,
+               "%s: verdict %d first in order %d at %ld", what, i, (int)c[i]->first_in_order,
+               c[i]->first_in_order_step);
+        CHECKF(c[i]->first == TF_MAZE_OPERATION_SYNTAX_ERROR ||
+                   (c[i]->first_in_order == c[i]->first &&
+                    c[i]->first_in_order_step == c[i]->first_step),
+               "%s: verdict %d: first in order differs without a syntax error", what, i);
     }
+    CHECKF(v->strict.first_in_order == v->strict.first &&
+               v->strict.first_in_order_step == v->strict.first_step,
+           "%s: strict errors are in order", what);
     CHECKF(v->ref.first < TF_MAZE_STRICT_WRONG_G, "%s: strict code in the reference verdict", what);
     CHECKF(v->plan_valid == (v->plan_error == TF_MAZE_OK), "%s: plan verdict inconsistent", what);
     CHECKF(v->plan_error == TF_MAZE_OK || v->plan_error >= TF_MAZE_PLAN_SYNTAX_ERROR,
@@ -101,9 +120,13 @@ static void test_lengths(void)
     CHECK(v.ref.valid && v.strict.valid && v.plan_valid && v.plan_optimal && v.trace_len == 4);
     CHECK(v.plan_len == 2 && v.optimal_plan_len == 2);
 
-    /* cut inside the last plan's y: "plan 1" is garbled */
+    /* cut inside the last plan's y: "plan 1" is garbled, a syntax error of
+     * the reference verdict after the last operation; strict leaves it to
+     * the plan verdict */
     CHECK(tf_maze_verify(m, TF_MAZE_SEARCHFORMER, ok, strlen(ok) - 2, &v) == TF_OK);
-    CHECK(v.ref.valid && v.plan_error == TF_MAZE_PLAN_SYNTAX_ERROR && v.plan_len == 0);
+    CHECK(v.ref.first == TF_MAZE_OPERATION_SYNTAX_ERROR && v.ref.first_step == 4 &&
+          v.ref.errors == 1 && v.strict.valid);
+    CHECK(v.plan_error == TF_MAZE_PLAN_SYNTAX_ERROR && v.plan_len == 0);
 
     /* a NUL inside a token garbles it */
     char buf[128];
@@ -337,8 +360,84 @@ static void test_random_bytes(void)
     tf_maze_free(m);
 }
 
+/* The hand-built cases of tests/data/maze (test_cases runs them through
+ * the domain and checks their expectations): here each one's verdict must
+ * satisfy the invariants, and every code a dialect can produce must be the
+ * expected first error of at least one case of that dialect. */
+static void test_case_coverage(void)
+{
+    bool seen[2][TF_MAZE_CODE_COUNT] = {{false}};
+    const char *dir = TF_TEST_DATA "/maze";
+    DIR *dp = opendir(dir);
+    CHECKF(dp != NULL, "cannot open %s", dir);
+    struct dirent *de;
+    int n = 0;
+    while (dp && (de = readdir(dp)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "rb");
+        static char buf[1 << 20];
+        size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[len] = '\0';
+        cJSON *c = cJSON_Parse(buf);
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "expect");
+        const cJSON *dl = cJSON_GetObjectItemCaseSensitive(x, "dialect");
+        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(c, "rows");
+        const cJSON *cols = cJSON_GetObjectItemCaseSensitive(c, "cols");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
+        const cJSON *prompt = text ? text : cJSON_GetObjectItemCaseSensitive(c, "prompt");
+        const cJSON *out = text ? text : cJSON_GetObjectItemCaseSensitive(c, "output");
+        CHECKF(cJSON_IsString(dl) && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) &&
+                   cJSON_IsString(prompt) && cJSON_IsString(out),
+               "%s: needs expect.dialect, rows, cols and prompt+output or text", de->d_name);
+        if (cJSON_IsString(dl) && cJSON_IsNumber(rows) && cJSON_IsNumber(cols) &&
+            cJSON_IsString(prompt) && cJSON_IsString(out)) {
+            tf_maze_dialect d = strcmp(dl->valuestring, "beyond") == 0 ? TF_MAZE_BEYOND
+                                                                        : TF_MAZE_SEARCHFORMER;
+            CHECKF(strncmp(de->d_name, dl->valuestring, strlen(dl->valuestring)) == 0,
+                   "%s: the file name starts with its dialect", de->d_name);
+            tf_maze *m = parse(prompt->valuestring, rows->valueint, cols->valueint);
+            tf_maze_verdict v;
+            if (m && tf_maze_verify(m, d, out->valuestring, strlen(out->valuestring), &v) == TF_OK)
+                check_verdict(&v, d, out->valuestring, strlen(out->valuestring), de->d_name);
+            tf_maze_free(m);
+            static const char *const keys[] = {"first_error", "strict_first_error", "plan_error"};
+            for (int k = 0; k < 3; k++) {
+                const cJSON *e = cJSON_GetObjectItemCaseSensitive(x, keys[k]);
+                for (int code = 0; cJSON_IsString(e) && code < TF_MAZE_CODE_COUNT; code++)
+                    if (strcmp(e->valuestring, tf_maze_code_name((tf_maze_code)code)) == 0)
+                        seen[d][code] = true;
+            }
+            n++;
+        }
+        cJSON_Delete(c);
+    }
+    if (dp)
+        closedir(dp);
+    CHECKF(n >= 40, "only %d maze cases", n);
+    for (int dl = 0; dl < 2; dl++)
+        for (int c = 1; c < TF_MAZE_CODE_COUNT; c++) {
+            if (c == TF_MAZE_EXTRACTED_PLAN_INVALID)
+                continue; /* unreachable: parent edges are always legal moves */
+            if (dl == TF_MAZE_SEARCHFORMER && c == TF_MAZE_FIRST_CREATE_NOT_LAST_CLOSED)
+                continue;
+            if (dl == TF_MAZE_BEYOND &&
+                (c == TF_MAZE_STRICT_START_NOT_FIRST || c == TF_MAZE_PLAN_EXTRACTION_ERROR))
+                continue;
+            CHECKF(seen[dl][c], "no %s case expects %s",
+                   dl == TF_MAZE_BEYOND ? "beyond" : "searchformer",
+                   tf_maze_code_name((tf_maze_code)c));
+        }
+}
+
 int main(void)
 {
+    test_case_coverage();
     test_code_names();
     test_lengths();
     test_astar_variants();
