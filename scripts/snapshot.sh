@@ -8,7 +8,8 @@
 # Jobs (each writes DIR/NAME.items.jsonl and DIR/NAME.summary.json):
 #   offline-sf       searchformer dialect, every generator and corruption, plus
 #                    hostile lines (bad JSON, wrong types, a long line, bytes
-#                    that are not UTF-8, \u0000), grouped, 3 ranks
+#                    that are not UTF-8, \u0000) and malformed model output
+#                    after an earlier error, grouped, 3 ranks
 #   offline-beyond   beyond dialect, corruptions, a truncated zstd file, 2 ranks
 #   resumed          offline-sf killed after 3 journaled shards, then resumed
 #   endpoint         tracefarm serve with flawed answers and HTTP faults
@@ -72,6 +73,15 @@ lines = [
     json.dumps(dict(good, id=["not", "an", "id"], generator={"nested": [1, 2]})),
     "   ",
     json.dumps(dict(good, id="noref", reference=None)),
+    # real-model shapes: a semantic error, then a plan step with a cost
+    # where a coordinate belongs / a second "solution" (the reference
+    # verdict's first error is the syntax error, published precedence)
+    json.dumps({"id": "plan-cN", "prompt": "start 0 0 goal 2 2",
+                "output": "create 0 0 c0 c4 close 0 0 c0 c4 create 2 2 c1 c3 create 1 0 c1 c3 "
+                          "close 1 0 c1 c3 plan 0 0 plan c1 0 plan 2 0"}),
+    json.dumps({"id": "second-solution",
+                "text": "query start 0 0 goal 2 2 reasoning close 0 0 c0 c4 create 2 2 c1 c3 "
+                        "solution plan 0 0 solution plan 1 0 end"}),
 ]
 with open("hostile.jsonl", "wb") as f:
     for l in lines:

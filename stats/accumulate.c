@@ -338,8 +338,11 @@ tf_stats *tf_stats_create_with(const tf_stats_config *c)
     if (!s)
         return NULL;
     s->cfg = *c;
-    if (s->cfg.error_position_bins < 1 || s->cfg.error_position_bins > TF_STATS_LIMIT_ERRPOS_BINS)
-        s->cfg.error_position_bins = TF_STATS_DEFAULT_ERRPOS_BINS;
+    if (s->cfg.error_position_bins < 1 || s->cfg.error_position_bins > TF_STATS_LIMIT_ERRPOS_BINS) {
+        tf_stats_config dflt;
+        tf_stats_config_default(&dflt);
+        s->cfg.error_position_bins = dflt.error_position_bins;
+    }
     if (!s->cfg.answer_noun) /* documented default of a zeroed configuration */
         s->cfg.answer_noun = TF_STATS_DEFAULT_ANSWER_NOUN;
     if (grp_init(&s->all, s->cfg.error_position_bins) != TF_OK) {

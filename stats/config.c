@@ -1,28 +1,20 @@
 /* config.c: the job's "stats" section: parse, validate, resolve the
  * defaults (stats.h, docs/job.md). */
+#include "tracefarm/schema.h"
 #include "tracefarm/stats.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-void tf_stats_config_default(tf_stats_config *c)
-{
-    memset(c, 0, sizeof *c);
-    c->complexity_bins.deciles = 1;
-    c->length_bins.deciles = 1;
-    c->error_position_bins = TF_STATS_DEFAULT_ERRPOS_BINS;
-    c->max_pairs = TF_STATS_DEFAULT_MAX_PAIRS;
-    c->max_groups = TF_STATS_DEFAULT_MAX_GROUPS;
-    c->answer_noun = TF_STATS_DEFAULT_ANSWER_NOUN;
-}
-
 /* "deciles" or a list of 2..TF_STATS_MAX_EDGES strictly increasing finite
- * numbers. */
-static tf_err parse_bins(const cJSON *v, const char *key, const char *origin, tf_stats_bins *b,
-                         tf_diag *d)
+ * numbers (a custom key of the table below). */
+static tf_err parse_bins(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d)
 {
+    tf_stats_bins *b = target;
     memset(b, 0, sizeof *b);
-    if (!v || (cJSON_IsString(v) && strcmp(v->valuestring, "deciles") == 0)) {
+    if (cJSON_IsString(v) && strcmp(v->valuestring, "deciles") == 0) {
         b->deciles = 1;
         return TF_OK;
     }
@@ -39,95 +31,113 @@ static tf_err parse_bins(const cJSON *v, const char *key, const char *origin, tf
     }
     if (!ok || b->nedges < 2) {
         tf_diag_set(d,
-                    "%s: key \"stats.%s\" must be \"deciles\" or a list of 2 to %d strictly "
-                    "increasing numbers",
-                    origin, key, TF_STATS_MAX_EDGES);
+                    "%s: key \"%s\" must be \"deciles\" or a list of 2 to %d strictly increasing "
+                    "numbers",
+                    x->origin, x->path, TF_STATS_MAX_EDGES);
         return TF_ERR_SPEC;
     }
     return TF_OK;
 }
 
-/* An optional integer member within [lo, hi]. */
-static tf_err parse_int(const cJSON *o, const char *key, const char *origin, double lo, double hi,
-                        double dflt, double *out, tf_diag *d)
+/* The section's values as the key table reads them. */
+typedef struct section {
+    tf_stats_bins complexity_bins, length_bins;
+    long error_position_bins, max_pairs, max_groups;
+} section;
+
+static tf_err parse_complexity_bins(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
+static tf_err parse_length_bins(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
+
+/* The section, with the one set of defaults (tf_stats_config_default reads
+ * them from here too). */
+static const tf_key keys[] = {
+    {.name = "complexity_bins",
+     .type = TF_KEY_CUSTOM,
+     .dflt = "\"deciles\"",
+     .parse = parse_complexity_bins,
+     .help = "bins of complexity: \"deciles\" or a list of increasing edges"},
+    {.name = "length_bins",
+     .type = TF_KEY_CUSTOM,
+     .dflt = "\"deciles\"",
+     .parse = parse_length_bins,
+     .help = "bins of trace length: \"deciles\" or a list of increasing edges"},
+    {.name = "error_position_bins",
+     .type = TF_KEY_INT,
+     .lo = 1,
+     .hi = TF_STATS_LIMIT_ERRPOS_BINS,
+     .dflt = "10",
+     .offset = offsetof(section, error_position_bins),
+     .help = "bins of the first error's position in the trace"},
+    {.name = "max_pairs",
+     .type = TF_KEY_INT,
+     .lo = 1,
+     .hi = TF_STATS_LIMIT_MAX_PAIRS,
+     .dflt = "16777216",
+     .offset = offsetof(section, max_pairs),
+     .help = "distinct (complexity, length) pairs a group keeps; past it its rank statistics "
+             "are null"},
+    {.name = "max_groups",
+     .type = TF_KEY_INT,
+     .lo = 1,
+     .hi = TF_STATS_LIMIT_MAX_GROUPS,
+     .dflt = "4096",
+     .offset = offsetof(section, max_groups),
+     .help = "distinct group keys kept; past it only the overall group is reported"},
+};
+
+/* A custom key's parse function gets the whole target struct. */
+static tf_err parse_complexity_bins(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) {
-        *out = dflt;
-        return TF_OK;
-    }
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi) {
-        tf_diag_set(d, "%s: key \"stats.%s\" must be an integer from %.0f to %.0f", origin, key, lo,
-                    hi);
-        return TF_ERR_SPEC;
-    }
-    *out = v->valuedouble;
-    return TF_OK;
+    return parse_bins(x, v, &((section *)target)->complexity_bins, d);
 }
 
-/* The resolved form of a bins setting. */
-static cJSON *bins_spec_json(const tf_stats_bins *b)
+static tf_err parse_length_bins(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d)
 {
-    if (b->deciles)
-        return cJSON_CreateString("deciles");
-    return cJSON_CreateDoubleArray(b->edges, (int)b->nedges);
+    return parse_bins(x, v, &((section *)target)->length_bins, d);
 }
 
-tf_err tf_stats_config_parse(const cJSON *section, const char *origin, tf_stats_config *c,
+/* Read sec (NULL: every default, nothing written back) into c. */
+static tf_err apply(cJSON *sec, const char *origin, tf_stats_config *c, tf_diag *d)
+{
+    section v;
+    memset(&v, 0, sizeof v);
+    tf_schema table = {keys, sizeof keys / sizeof *keys, &v};
+    tf_err err = tf_schema_apply(&table, 1, sec, "stats", origin, d);
+    if (err == TF_OK) {
+        c->complexity_bins = v.complexity_bins;
+        c->length_bins = v.length_bins;
+        c->error_position_bins = (int)v.error_position_bins;
+        c->max_pairs = (uint64_t)v.max_pairs;
+        c->max_groups = (uint64_t)v.max_groups;
+    }
+    return err;
+}
+
+void tf_stats_config_default(tf_stats_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->answer_noun = TF_STATS_DEFAULT_ANSWER_NOUN;
+    if (apply(NULL, "(defaults)", c, NULL) != TF_OK)
+        abort(); /* the table's own defaults are valid: a bug */
+}
+
+tf_err tf_stats_config_parse(const cJSON *given, const char *origin, tf_stats_config *c,
                              cJSON **resolved, tf_diag *d)
 {
-    static const char *const keys[] = {"complexity_bins", "length_bins", "error_position_bins",
-                                       "max_pairs",       "max_groups",  NULL};
     *resolved = NULL;
     tf_stats_config_default(c);
-    if (section && !cJSON_IsObject(section)) {
+    if (given && !cJSON_IsObject(given)) {
         tf_diag_set(d, "%s: key \"stats\" must be an object", origin);
         return TF_ERR_SPEC;
     }
-    const cJSON *e;
-    cJSON_ArrayForEach(e, section)
-    {
-        int known = 0;
-        for (int k = 0; keys[k]; k++)
-            known |= strcmp(e->string, keys[k]) == 0;
-        if (!known) {
-            tf_diag_set(d,
-                        "%s: unknown key \"stats.%s\" (known: complexity_bins, length_bins, "
-                        "error_position_bins, max_pairs, max_groups)",
-                        origin, e->string);
-            return TF_ERR_SPEC;
-        }
-    }
-    double bins, pairs, groups;
-    tf_err err = parse_bins(cJSON_GetObjectItemCaseSensitive(section, "complexity_bins"),
-                            "complexity_bins", origin, &c->complexity_bins, d);
-    if (err == TF_OK)
-        err = parse_bins(cJSON_GetObjectItemCaseSensitive(section, "length_bins"), "length_bins",
-                         origin, &c->length_bins, d);
-    if (err == TF_OK)
-        err = parse_int(section, "error_position_bins", origin, 1, TF_STATS_LIMIT_ERRPOS_BINS,
-                        TF_STATS_DEFAULT_ERRPOS_BINS, &bins, d);
-    if (err == TF_OK)
-        err = parse_int(section, "max_pairs", origin, 1, (double)TF_STATS_DEFAULT_MAX_PAIRS,
-                        (double)TF_STATS_DEFAULT_MAX_PAIRS, &pairs, d);
-    if (err == TF_OK)
-        err = parse_int(section, "max_groups", origin, 1, (double)TF_STATS_LIMIT_MAX_GROUPS,
-                        (double)TF_STATS_DEFAULT_MAX_GROUPS, &groups, d);
-    if (err != TF_OK)
-        return err;
-    c->error_position_bins = (int)bins;
-    c->max_pairs = (uint64_t)pairs;
-    c->max_groups = (uint64_t)groups;
-    cJSON *r = cJSON_CreateObject();
-    if (!r || !cJSON_AddItemToObject(r, "complexity_bins", bins_spec_json(&c->complexity_bins)) ||
-        !cJSON_AddItemToObject(r, "length_bins", bins_spec_json(&c->length_bins)) ||
-        !cJSON_AddNumberToObject(r, "error_position_bins", bins) ||
-        !cJSON_AddNumberToObject(r, "max_pairs", pairs) ||
-        !cJSON_AddNumberToObject(r, "max_groups", groups)) {
-        cJSON_Delete(r);
+    cJSON *sec = given ? cJSON_Duplicate(given, 1) : cJSON_CreateObject();
+    if (!sec)
         return TF_ERR_NOMEM;
+    tf_err err = apply(sec, origin, c, d);
+    if (err != TF_OK) {
+        cJSON_Delete(sec);
+        return err;
     }
-    *resolved = r;
+    *resolved = sec;
     return TF_OK;
 }

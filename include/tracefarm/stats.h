@@ -32,11 +32,10 @@ typedef struct tf_stats tf_stats; /* opaque */
 /* Largest value of a length, complexity or token count that is counted
  * (larger values are counted as unknown). */
 #define TF_STATS_MAX_VALUE 4294967294UL
-/* Defaults and hard limits of the configuration (docs/job.md). */
-#define TF_STATS_DEFAULT_MAX_PAIRS (1UL << 24)
-#define TF_STATS_DEFAULT_MAX_GROUPS 4096UL
+/* Hard limits of the configuration (its defaults are in stats/config.c's
+ * key table, docs/job.md). */
+#define TF_STATS_LIMIT_MAX_PAIRS 16777216UL
 #define TF_STATS_LIMIT_MAX_GROUPS 65536UL
-#define TF_STATS_DEFAULT_ERRPOS_BINS 10
 #define TF_STATS_LIMIT_ERRPOS_BINS 1000
 /* The default noun of the answer in summary keys ("plan_valid", ...). */
 #define TF_STATS_DEFAULT_ANSWER_NOUN "plan"
@@ -84,8 +83,8 @@ typedef struct tf_stats_config {
     const char *answer_noun;
 } tf_stats_config;
 
-/* Fill the defaults: deciles, 10 error position bins, the caps above,
- * TF_STATS_DEFAULT_ANSWER_NOUN. */
+/* Fill the defaults of the "stats" section (deciles, 10 error position
+ * bins, 2^24 pairs, 4096 groups) and TF_STATS_DEFAULT_ANSWER_NOUN. */
 void tf_stats_config_default(tf_stats_config *c);
 
 /* Validate the job's "stats" section (NULL: all defaults) into c; on

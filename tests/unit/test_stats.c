@@ -179,7 +179,7 @@ static void test_caps(void)
     tf_stats_free(one);
 
     /* three keys over a cap of two groups */
-    c.max_pairs = TF_STATS_DEFAULT_MAX_PAIRS;
+    c.max_pairs = TF_STATS_LIMIT_MAX_PAIRS; /* the default */
     c.max_groups = 2;
     one = partitioned(&c, 600, 1, add_distinct);
     want = all_text(one);
