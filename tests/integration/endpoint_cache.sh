@@ -4,7 +4,9 @@
 # canary API key (api_key_env) is sent as a Bearer header yet appears in no
 # output, cache file, run.json, stdout or stderr; the chat API with
 # --reasoning-field; price_per_million gives the cost; a wrong key fails at
-# once; bad endpoint sections stop the job naming the key.
+# once; bad endpoint sections stop the job naming the key. Source "cache"
+# re-verifies a cached run with no server at all (a miss is a cache_miss
+# item), and "cache_dir": null runs without a cache.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/endpoint_lib.sh"
 
@@ -45,6 +47,40 @@ import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
 assert [i["sample"] for i in items] == [0, 1, 2] * 24
 assert [i["line"] for i in items] == [l for l in range(1, 25) for _ in range(3)]
+PY
+
+# --- cache_dir null: no cache; source "cache": the first run again, offline --
+spec nocache out7 "$KP" '["a.jsonl"]' 5 '"samples": 3, "api_key_env": "TF_TEST_EP_KEY", "cache_dir": null, "params": {"seed": 1, "temperature": 1.0, "logprobs": null}'
+run_job nocache 2
+check "cache_dir null: exit 0 (got $ST)" [ "$ST" -eq 0 ]
+check "cache_dir null: same items as the first run" cmp -s first.items.jsonl nocache.items.jsonl
+check "cache_dir null: no cache written" [ ! -e out7/cache ]
+n3=$(requests "$KP" "$CANARY")
+check "cache_dir null: 72 requests sent (server says $((n3 - n2)))" [ "$((n3 - n2))" -eq 72 ]
+# the cache source builds the very same requests and sends none: no server
+E2='"samples": 3, "cache_dir": "cache1", "params": {"seed": 1, "temperature": 1.0, "logprobs": null}'
+spec offline out8 9 '["a.jsonl"]' 4 "$E2"
+sed -i 's/"source": "endpoint"/"source": "cache"/' offline.json
+run_job offline 2
+check "source cache: exit 0 (got $ST)" [ "$ST" -eq 0 ]
+check "source cache: identical items" cmp -s first.items.jsonl offline.items.jsonl
+check "source cache: identical summary" cmp -s first.summary.json offline.summary.json
+check "source cache: run.json counts 72 hits, 0 requests" python3 - out8/run.json <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["fetch"]
+assert f["requests"] == 0 and f["cache_hits"] == 72, f
+PY
+spec offmiss out9 9 '["a.jsonl"]' 4 '"cache_dir": "cache1", "params": {"seed": 99}'
+sed -i 's/"source": "endpoint"/"source": "cache"/' offmiss.json
+run_job offmiss 0
+check "source cache, other requests: exit 3 (got $ST)" [ "$ST" -eq 3 ]
+check "... 24 cache_miss items" python3 - offmiss.items.jsonl <<'PY'
+import json, sys
+items = [json.loads(l) for l in open(sys.argv[1])]
+assert len(items) == 24, len(items)
+for i in items:
+    assert i["error_kind"] == "cache_miss" and "not in the response cache" in i["error"], i
+    assert i["sample"] == 0, i
 PY
 
 # --- chat with reasoning in reasoning_content, and prices --------------------
@@ -142,6 +178,8 @@ bad template '"endpoint.prompt_template"' "{$U, \"prompt_template\": \"solve {ma
 bad unset_env 'TF_TEST_EP_UNSET' "{$U, \"api_key_env\": \"TF_TEST_EP_UNSET\"}"
 bad prices '"endpoint.price_per_million"' "{$U, \"price_per_million\": {\"prompt\": 1}}"
 bad no_section '"endpoint"' 'null'
+bad typo '(did you mean "concurrency"?)' "{$U, \"concurency\": 4}"
+bad bad_cache_dir '"endpoint.cache_dir"' "{$U, \"cache_dir\": 5}"
 printf '{"name": "x", "domain": "maze", "corpus": ["a.jsonl"], "output": "out-rec", "source": "record", "endpoint": {%s}}\n' "$U" > rec.json
 set +e
 "$TF_BIN" run rec.json > rec.out 2> rec.err

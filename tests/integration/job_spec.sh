@@ -34,6 +34,9 @@ expect_spec_error bad_field '"fields.promt"' "{$base, \"corpus\": [\"c.jsonl.zst
 expect_spec_error bad_shard '"shard_items"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_shard\", \"shard_items\": 0}"
 expect_spec_error bad_source '"source"' "{\"name\": \"x\", \"domain\": \"maze\", \"source\": \"oracle\", \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_source\"}"
 expect_spec_error bad_dialect '"maze.dialect"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_dialect\", \"maze\": {\"dialect\": \"klingon\"}}" 2
+expect_spec_error typo '(did you mean "shard_items"?)' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-typo\", \"shard_item\": 5}"
+expect_spec_error bad_path '"fields.prompt"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_path\", \"fields\": {\"prompt\": \"a..b\"}}"
+expect_spec_error bad_group_path '"group_by[1]"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-bad_group_path\", \"group_by\": [\"generator\", \"x[\"]}"
 expect_spec_error duplicate_key '"maze.rows"' "{$base, \"corpus\": [\"c.jsonl.zst\"], \"output\": \"out-duplicate_key\", \"maze\": {\"rows\": 10, \"rows\": 12}}"
 set +e
 "$TF_BIN" run does-not-exist.json 2> nofile.err
