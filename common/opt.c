@@ -476,7 +476,7 @@ static void help_text(const tf_opt *o, char *buf, size_t n)
         k += (size_t)snprintf(extra + k, sizeof extra - k, "%s", range);
     if (o->def && k < sizeof extra)
         k += (size_t)snprintf(extra + k, sizeof extra - k, "%sdefault %s", k ? "; " : "", o->def);
-    if (o->required && k < sizeof extra)
+    if (o->required && o->kind != TF_OPT_ARG && k < sizeof extra) /* ARGs: see the synopsis */
         snprintf(extra + k, sizeof extra - k, "%srequired", k ? "; " : "");
     const char *h = o->help ? o->help : "";
     if (extra[0])

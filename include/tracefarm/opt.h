@@ -95,7 +95,7 @@ int tf_opt_parse(const tf_opt_cmd *cmd, void *base, int argc, char **argv, bool 
 
 /* Print the whole --help to f: the synopsis, the options (one entry per
  * table row, help wrapped at 80 columns, with the range, the default and
- * "required" added from the table), then the epilog. */
+ * "required" of options added from the table), then the epilog. */
 void tf_opt_help(const tf_opt_cmd *cmd, FILE *f);
 
 /* Report a usage error found after parsing (a combination of options, say)
