@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
 #define SALT_FAULT UINT64_C(0x6661756c74)    /* "fault" */
 #define SALT_JITTER UINT64_C(0x6a6974746572) /* "jitter" */
 #define FAILFIRST_CAP ((size_t)1 << 20)      /* distinct requests tracked by --fail-first */
@@ -117,7 +116,7 @@ bool tf_srv_fault_before(server *s, struct MHD_Connection *c, req *r, enum MHD_R
     pthread_mutex_unlock(&s->mu);
     long delay = o->latency_ms;
     if (o->jitter_ms > 0)
-        delay += (long)(tf_mix64((o->seed ^ SALT_JITTER) + (k + 1) * GOLDEN) %
+        delay += (long)(tf_mix64((o->seed ^ SALT_JITTER) + (k + 1) * TF_RNG_GOLDEN) %
                         (uint64_t)(o->jitter_ms + 1));
     if (delay > 0) {
         pthread_mutex_lock(&s->mu);
@@ -138,7 +137,7 @@ bool tf_srv_fault_before(server *s, struct MHD_Connection *c, req *r, enum MHD_R
             return true;
         }
     }
-    double u = (double)(tf_mix64((o->seed ^ SALT_FAULT) + (k + 1) * GOLDEN) >> 11) *
+    double u = (double)(tf_mix64((o->seed ^ SALT_FAULT) + (k + 1) * TF_RNG_GOLDEN) >> 11) *
                (1.0 / 9007199254740992.0);
     double th[F_COUNT] = {0};
     th[F_HANG] = o->rate_hang;

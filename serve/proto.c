@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
 #define SALT_SAMPLE UINT64_C(0x73616d706c65) /* "sample" */
 #define MAX_N 128                            /* choices per request */
 #define ANSWER_LIMIT ((size_t)64 << 20)      /* all choices' text of one request */
@@ -389,7 +388,7 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
             n = strlen(t);
             r->mode_counts[TF_SERVE_MODE_COUNT]++;
         } else {
-            uint64_t seed = tf_mix64(base + (uint64_t)(i + 1) * GOLDEN);
+            uint64_t seed = tf_mix64(base + (uint64_t)(i + 1) * TF_RNG_GOLDEN);
             tf_serve_answer_info info;
             tf_err e =
                 tf_serve_model_answer(&o->mo, q->prompt, strlen(q->prompt), seed, &text, &info);
