@@ -1,297 +1,341 @@
 /* main.c: the command line of "tracefarm serve" (tf_serve_main).
  *
- * Reads the options into srv_opts, loads --replay, and hands over to
- * tf_srv_run (http.c), which serves until a signal, --max-requests or
- * --idle-exit.
+ * Reads the options (one table, serve_table, for parsing, defaults and
+ * --help) into srv_opts, checks what no single option can (the fault rates
+ * together, the API key), loads --replay, and hands over to tf_srv_run
+ * (http.c), which serves until a signal, --max-requests or --idle-exit.
  */
 #include "serve_internal.h"
+#include "tracefarm/opt.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DEFAULT_MODEL "tracefarm-maze-astar"
 
-/* ----- command line ------------------------------------------------------- */
+/* The command line: the server's options plus the two ways of giving the
+ * API key, which become o.api_key. */
+typedef struct serve_cli {
+    srv_opts o;
+    const char *key;     /* --api-key, or NULL */
+    const char *key_env; /* --api-key-env, or NULL */
+} serve_cli;
 
-static void usage(FILE *f)
+/* --rows/--cols: "auto" (0: the prompt's extent) or a side in [lo, hi]. */
+static bool side_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
-    fputs("usage: tracefarm serve [options]\n"
-          "\n"
-          "An OpenAI-compatible HTTP server that acts as a SYNTHETIC maze-solving model, for\n"
-          "tests and demos: it is not a model. It parses the maze in the prompt, runs the\n"
-          "farm's A* (a variant drawn from the request) and answers in the prompt's dialect\n"
-          "(searchformer \"start ...\" or beyond \"query ...\"). Answers are a pure function of\n"
-          "(--seed, model, prompt or messages, the request's seed, the sample index).\n"
-          "Endpoints: GET /v1/models, POST /v1/completions, POST /v1/chat/completions,\n"
-          "GET /stats, GET /health. See docs/serve.md.\n"
-          "\n"
-          "server:\n"
-          "  --host ADDR             numeric address to bind (default 127.0.0.1)\n"
-          "  --port P                TCP port, 0 = any free one (default 0)\n"
-          "  --port-file PATH        write the bound port there (after binding)\n"
-          "  --model NAME            the model id served (default " DEFAULT_MODEL ")\n"
-          "  --strict-model          404 for another requested model (default: any name is\n"
-          "                          accepted, echoed and mixed into the answer's seed)\n"
-          "  --api-key KEY           require \"Authorization: Bearer KEY\" (401 otherwise)\n"
-          "  --api-key-env VAR       the same, with the key read from environment variable VAR\n"
-          "                          (preferred: a command line is visible to other users)\n"
-          "  --max-body BYTES        request body cap, 413 past it (default 16777216)\n"
-          "  --stats-file PATH       write the /stats JSON there on exit\n"
-          "  --verbose               one line per request on stderr\n"
-          "  --max-requests N        exit after N answered requests (default 0: no limit)\n"
-          "  --idle-exit SECONDS     exit after SECONDS without a request (default 0: never)\n"
-          "\n"
-          "model:\n"
-          "  --seed S                server seed (default 1)\n"
-          "  --rows R|auto --cols C|auto\n"
-          "                          grid size (default 30 30; auto: the prompt's extent,\n"
-          "                          largest coordinate + 1)\n"
-          "  --invalid-step-rate P   fraction of answers with one altered step (g, h, coord,\n"
-          "                          drop or duplicate); the plan stays correct\n"
-          "  --swap-rate P           fraction with another maze's trace and this maze's plan\n"
-          "  --length-noise-rate P   fraction with the trace of a maze of a random size and\n"
-          "                          kind (length unrelated to complexity) and this plan\n"
-          "  --wrong-plan-rate P     fraction with an illegal plan (independent of the above)\n"
-          "  --reasoning-field       chat: the trace in message.reasoning_content, the plan\n"
-          "                          in message.content\n"
-          "  --replay FILE.jsonl     answer recorded outputs instead (exact prompt match;\n"
-          "                          404 for an unknown prompt)\n"
-          "\n"
-          "faults (per attempt at /v1/completions and /v1/chat/completions, drawn from a\n"
-          "counter; the five rates together at most 1):\n"
-          "  --latency-ms MS         delay every attempt (default 0)\n"
-          "  --jitter-ms MS          plus a delay uniform in 0..MS (default 0)\n"
-          "  --rate-429 P            429 with a Retry-After header\n"
-          "  --retry-after S         its value in seconds (default 1)\n"
-          "  --rate-500 P            500 with a JSON error\n"
-          "  --rate-hang P           answer only after --hang-ms (other connections go on)\n"
-          "  --hang-ms MS            (default 30000)\n"
-          "  --rate-truncated P      200 with the JSON body cut in half (Content-Length of the\n"
-          "                          cut body)\n"
-          "  --rate-nonjson P        200 with an HTML page\n"
-          "  --fail-first K          the first K attempts of each distinct request (same path\n"
-          "                          and body) fail with 500\n"
-          "  --help                  this text\n"
-          "\n"
-          "Prints \"listening on http://HOST:PORT\" when ready; exits 0 on SIGTERM/SIGINT,\n"
-          "--max-requests or --idle-exit; 2 on bad usage; 1 if it cannot start.\n"
-          "\n"
-          "example:\n"
-          "  tracefarm serve --port 8000 --rows 10 --cols 10 --invalid-step-rate 0.3 &\n"
-          "  curl -s localhost:8000/v1/completions -d '{\"prompt\": \"start 0 0 goal 2 2\"}'\n",
-          f);
-}
-
-static int bad(const char *opt, const char *val, const char *why)
-{
-    if (val)
-        fprintf(stderr, "tracefarm serve: %s '%s': %s\n", opt, val, why);
-    else
-        fprintf(stderr, "tracefarm serve: %s: %s\n", opt, why);
-    fprintf(stderr, "try 'tracefarm serve --help'\n");
-    return 2;
-}
-
-static bool parse_long(const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || errno || x < lo || x > hi)
+    long n = 0;
+    if (strcmp(val, "auto") != 0 && !tf_opt_long_in(val, (long)o->lo, (long)o->hi, &n)) {
+        tf_diag_set(why, "must be auto or an integer from %.0f to %.0f", o->lo, o->hi);
         return false;
-    *out = x;
+    }
+    *(int *)dest = (int)n;
     return true;
 }
 
-static bool parse_num(const char *v, double lo, double hi, double *out)
+/* --model: any name but the empty one (it is echoed in every answer). */
+static bool model_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !(x >= lo && x <= hi))
+    (void)o;
+    if (!*val) {
+        tf_diag_set(why, "must not be empty");
         return false;
-    *out = x;
+    }
+    *(const char **)dest = val;
     return true;
 }
 
-/* Options with a value; the rest are flags. */
-static const char *const valued[] = {"--host",
-                                     "--port",
-                                     "--port-file",
-                                     "--model",
-                                     "--seed",
-                                     "--rows",
-                                     "--cols",
-                                     "--invalid-step-rate",
-                                     "--swap-rate",
-                                     "--length-noise-rate",
-                                     "--wrong-plan-rate",
-                                     "--latency-ms",
-                                     "--jitter-ms",
-                                     "--rate-429",
-                                     "--retry-after",
-                                     "--rate-500",
-                                     "--rate-hang",
-                                     "--hang-ms",
-                                     "--rate-truncated",
-                                     "--rate-nonjson",
-                                     "--fail-first",
-                                     "--replay",
-                                     "--api-key",
-                                     "--api-key-env",
-                                     "--stats-file",
-                                     "--max-requests",
-                                     "--idle-exit",
-                                     "--max-body"};
+static const tf_opt serve_table[] = {
+    {.kind = TF_OPT_HEADING, .help = "server:"},
+    {.kind = TF_OPT_STR,
+     .name = "host",
+     .arg = "ADDR",
+     .help = "numeric address to bind",
+     .off = offsetof(serve_cli, o.host),
+     .def = "127.0.0.1"},
+    {.kind = TF_OPT_LONG,
+     .name = "port",
+     .arg = "P",
+     .help = "TCP port, 0 = any free one",
+     .off = offsetof(serve_cli, o.port),
+     .lo = 0,
+     .hi = 65535,
+     .def = "0"},
+    {.kind = TF_OPT_STR,
+     .name = "port-file",
+     .arg = "PATH",
+     .help = "write the bound port there (after binding)",
+     .off = offsetof(serve_cli, o.port_file)},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "model",
+     .arg = "NAME",
+     .help = "the model id served",
+     .off = offsetof(serve_cli, o.model),
+     .fn = model_value,
+     .def = DEFAULT_MODEL},
+    {.kind = TF_OPT_FLAG,
+     .name = "strict-model",
+     .help = "404 for another requested model; without it any name is accepted, echoed and "
+             "mixed into the answer's seed",
+     .off = offsetof(serve_cli, o.strict_model)},
+    {.kind = TF_OPT_STR,
+     .name = "api-key",
+     .arg = "KEY",
+     .help = "require \"Authorization: Bearer KEY\", 401 otherwise",
+     .off = offsetof(serve_cli, key)},
+    {.kind = TF_OPT_STR,
+     .name = "api-key-env",
+     .arg = "VAR",
+     .help = "the same, with the key read from environment variable VAR; preferred, as a "
+             "command line is visible to other users",
+     .off = offsetof(serve_cli, key_env)},
+    {.kind = TF_OPT_LONG,
+     .name = "max-body",
+     .arg = "BYTES",
+     .help = "request body cap, 413 past it",
+     .off = offsetof(serve_cli, o.max_body),
+     .lo = 1,
+     .hi = (double)(1L << 30),
+     .def = "16777216"},
+    {.kind = TF_OPT_STR,
+     .name = "stats-file",
+     .arg = "PATH",
+     .help = "write the /stats JSON there on exit",
+     .off = offsetof(serve_cli, o.stats_file)},
+    {.kind = TF_OPT_FLAG,
+     .name = "verbose",
+     .help = "one line per request on stderr",
+     .off = offsetof(serve_cli, o.verbose)},
+    {.kind = TF_OPT_LONG,
+     .name = "max-requests",
+     .arg = "N",
+     .help = "exit after N answered requests, 0: no limit",
+     .off = offsetof(serve_cli, o.max_requests),
+     .lo = 0,
+     .hi = 1e12,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "idle-exit",
+     .arg = "SECONDS",
+     .help = "exit after SECONDS without a request, 0: never",
+     .off = offsetof(serve_cli, o.idle_exit),
+     .lo = 0,
+     .hi = 1e7,
+     .def = "0"},
 
-/* A rate option's target, or NULL. */
-static double *rate_of(srv_opts *o, const char *name)
-{
-    if (!strcmp(name, "--invalid-step-rate"))
-        return &o->mo.invalid_step_rate;
-    if (!strcmp(name, "--swap-rate"))
-        return &o->mo.swap_rate;
-    if (!strcmp(name, "--length-noise-rate"))
-        return &o->mo.length_noise_rate;
-    if (!strcmp(name, "--wrong-plan-rate"))
-        return &o->mo.wrong_plan_rate;
-    if (!strcmp(name, "--rate-429"))
-        return &o->rate_429;
-    if (!strcmp(name, "--rate-500"))
-        return &o->rate_500;
-    if (!strcmp(name, "--rate-hang"))
-        return &o->rate_hang;
-    if (!strcmp(name, "--rate-truncated"))
-        return &o->rate_truncated;
-    if (!strcmp(name, "--rate-nonjson"))
-        return &o->rate_nonjson;
-    return NULL;
-}
+    {.kind = TF_OPT_HEADING, .help = "model:"},
+    {.kind = TF_OPT_U64,
+     .name = "seed",
+     .arg = "S",
+     .help = "server seed",
+     .off = offsetof(serve_cli, o.seed),
+     .def = "1"},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "rows",
+     .arg = "R|auto",
+     .help = "grid size: rows from 1 to 4096, or auto for the prompt's extent, its largest "
+             "coordinate + 1",
+     .off = offsetof(serve_cli, o.mo.rows),
+     .lo = 1,
+     .hi = TF_MAZE_MAX_SIDE,
+     .fn = side_value,
+     .def = "30"},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "cols",
+     .arg = "C|auto",
+     .help = "grid size: columns, as --rows",
+     .off = offsetof(serve_cli, o.mo.cols),
+     .lo = 1,
+     .hi = TF_MAZE_MAX_SIDE,
+     .fn = side_value,
+     .def = "30"},
+    {.kind = TF_OPT_NUM,
+     .name = "invalid-step-rate",
+     .arg = "P",
+     .help = "fraction of answers with one altered step (g, h, coord, drop or duplicate); the "
+             "plan stays correct",
+     .off = offsetof(serve_cli, o.mo.invalid_step_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "swap-rate",
+     .arg = "P",
+     .help = "fraction with another maze's trace and this maze's plan",
+     .off = offsetof(serve_cli, o.mo.swap_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "length-noise-rate",
+     .arg = "P",
+     .help = "fraction with the trace of a maze of a random size and kind (length unrelated to "
+             "complexity) and this plan",
+     .off = offsetof(serve_cli, o.mo.length_noise_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "wrong-plan-rate",
+     .arg = "P",
+     .help = "fraction with an illegal plan, independent of the above",
+     .off = offsetof(serve_cli, o.mo.wrong_plan_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_FLAG,
+     .name = "reasoning-field",
+     .help = "chat: the trace in message.reasoning_content, the plan in message.content",
+     .off = offsetof(serve_cli, o.reasoning_field)},
+    {.kind = TF_OPT_STR,
+     .name = "replay",
+     .arg = "FILE.jsonl",
+     .help = "answer recorded outputs instead: exact prompt match, 404 for an unknown prompt",
+     .off = offsetof(serve_cli, o.replay_path)},
 
-/* A millisecond or count option's target and upper bound, or NULL. */
-static long *long_of(srv_opts *o, const char *name, long *hi)
-{
-    static const struct {
-        const char *name;
-        size_t off;
-        long hi;
-    } t[] = {{"--port", offsetof(srv_opts, port), 65535},
-             {"--latency-ms", offsetof(srv_opts, latency_ms), 3600000},
-             {"--jitter-ms", offsetof(srv_opts, jitter_ms), 3600000},
-             {"--retry-after", offsetof(srv_opts, retry_after), 86400},
-             {"--hang-ms", offsetof(srv_opts, hang_ms), 3600000},
-             {"--fail-first", offsetof(srv_opts, fail_first), 1000000},
-             {"--max-requests", offsetof(srv_opts, max_requests), 1000000000000L},
-             {"--max-body", offsetof(srv_opts, max_body), (long)1 << 30}};
-    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
-        if (!strcmp(name, t[i].name)) {
-            *hi = t[i].hi;
-            return (long *)(void *)((char *)o + t[i].off);
-        }
-    return NULL;
-}
+    {.kind = TF_OPT_HEADING,
+     .help = "faults (per attempt at /v1/completions and /v1/chat/completions, drawn from a "
+             "counter; the five rates together at most 1):"},
+    {.kind = TF_OPT_LONG,
+     .name = "latency-ms",
+     .arg = "MS",
+     .help = "delay every attempt",
+     .off = offsetof(serve_cli, o.latency_ms),
+     .lo = 0,
+     .hi = 3600000,
+     .def = "0"},
+    {.kind = TF_OPT_LONG,
+     .name = "jitter-ms",
+     .arg = "MS",
+     .help = "plus a delay uniform in 0..MS",
+     .off = offsetof(serve_cli, o.jitter_ms),
+     .lo = 0,
+     .hi = 3600000,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "rate-429",
+     .arg = "P",
+     .help = "429 with a Retry-After header",
+     .off = offsetof(serve_cli, o.rate_429),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_LONG,
+     .name = "retry-after",
+     .arg = "S",
+     .help = "its value in seconds",
+     .off = offsetof(serve_cli, o.retry_after),
+     .lo = 0,
+     .hi = 86400,
+     .def = "1"},
+    {.kind = TF_OPT_NUM,
+     .name = "rate-500",
+     .arg = "P",
+     .help = "500 with a JSON error",
+     .off = offsetof(serve_cli, o.rate_500),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "rate-hang",
+     .arg = "P",
+     .help = "answer only after --hang-ms; other connections go on",
+     .off = offsetof(serve_cli, o.rate_hang),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_LONG,
+     .name = "hang-ms",
+     .arg = "MS",
+     .help = "how long a hang lasts",
+     .off = offsetof(serve_cli, o.hang_ms),
+     .lo = 0,
+     .hi = 3600000,
+     .def = "30000"},
+    {.kind = TF_OPT_NUM,
+     .name = "rate-truncated",
+     .arg = "P",
+     .help = "200 with the JSON body cut in half, and the Content-Length of the cut body",
+     .off = offsetof(serve_cli, o.rate_truncated),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "rate-nonjson",
+     .arg = "P",
+     .help = "200 with an HTML page",
+     .off = offsetof(serve_cli, o.rate_nonjson),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_LONG,
+     .name = "fail-first",
+     .arg = "K",
+     .help = "the first K attempts of each distinct request (same path and body) fail with 500",
+     .off = offsetof(serve_cli, o.fail_first),
+     .lo = 0,
+     .hi = 1000000,
+     .def = "0"},
+    {.kind = TF_OPT_HELP, .name = "help", .letter = 'h', .help = "this text"},
+    {0}};
 
-/* Parse argv into o; returns -1 to go on, else an exit status. */
+static const tf_opt_cmd serve_cmd = {
+    .prog = "tracefarm serve",
+    .synopsis =
+        "usage: tracefarm serve [options]\n"
+        "\n"
+        "An OpenAI-compatible HTTP server that acts as a SYNTHETIC maze-solving model, for\n"
+        "tests and demos: it is not a model. It parses the maze in the prompt, runs the\n"
+        "farm's A* (a variant drawn from the request) and answers in the prompt's dialect\n"
+        "(searchformer \"start ...\" or beyond \"query ...\"). Answers are a pure function of\n"
+        "(--seed, model, prompt or messages, the request's seed, the sample index).\n"
+        "Endpoints: GET /v1/models, POST /v1/completions, POST /v1/chat/completions,\n"
+        "GET /stats, GET /health. See docs/serve.md.\n",
+    .epilog = "Prints \"listening on http://HOST:PORT\" when ready; exits 0 on SIGTERM/SIGINT,\n"
+              "--max-requests or --idle-exit; 2 on bad usage; 1 if it cannot start.\n"
+              "\n"
+              "example:\n"
+              "  tracefarm serve --port 8000 --rows 10 --cols 10 --invalid-step-rate 0.3 &\n"
+              "  curl -s localhost:8000/v1/completions -d '{\"prompt\": \"start 0 0 goal 2 2\"}'\n",
+    .opts = serve_table};
+
+/* Parse argv into *o: the table, then the checks across options. Returns
+ * TF_OPT_GO_ON, else an exit status. On TF_OPT_GO_ON o->api_key is owned
+ * by o (NULL without a key). */
 static int parse_args(int argc, char **argv, srv_opts *o)
 {
-    const char *key_env = NULL, *key = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (strncmp(a, "--", 2) != 0)
-            return bad(a, NULL, "unexpected argument (options start with --)");
-        char name[64];
-        const char *eq = strchr(a, '=');
-        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-        if (nl >= sizeof name)
-            return bad(a, NULL, "unknown option");
-        memcpy(name, a, nl);
-        name[nl] = '\0';
-        if (!strcmp(name, "--strict-model") || !strcmp(name, "--reasoning-field") ||
-            !strcmp(name, "--verbose")) {
-            if (eq)
-                return bad(name, NULL, "takes no value");
-            if (name[2] == 's')
-                o->strict_model = true;
-            else if (name[2] == 'r')
-                o->reasoning_field = true;
-            else
-                o->verbose = true;
-            continue;
-        }
-        bool known = false;
-        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
-            known = known || !strcmp(name, valued[k]);
-        if (!known)
-            return bad(name, NULL, "unknown option");
-        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!v)
-            return bad(name, NULL, "needs a value");
-        double *rate = rate_of(o, name);
-        long hi, *lp = long_of(o, name, &hi);
-        if (rate) {
-            if (!parse_num(v, 0.0, 1.0, rate))
-                return bad(name, v, "not a number in [0, 1]");
-        } else if (lp) {
-            if (!parse_long(v, 0, hi, lp))
-                return bad(name, v, "not an integer in range");
-        } else if (!strcmp(name, "--rows") || !strcmp(name, "--cols")) {
-            long n = 0;
-            if (strcmp(v, "auto") != 0 && !parse_long(v, 1, TF_MAZE_MAX_SIDE, &n))
-                return bad(name, v, "not auto or an integer in 1..4096");
-            *(name[2] == 'r' ? &o->mo.rows : &o->mo.cols) = (int)n;
-        } else if (!strcmp(name, "--seed")) {
-            char *end;
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (!*v || *v == '-' || *end || errno)
-                return bad(name, v, "not an unsigned 64-bit integer");
-            o->seed = (uint64_t)x;
-        } else if (!strcmp(name, "--idle-exit")) {
-            if (!parse_num(v, 0.0, 1e7, &o->idle_exit))
-                return bad(name, v, "not a number of seconds in [0, 10^7]");
-        } else if (!strcmp(name, "--host")) {
-            o->host = v;
-        } else if (!strcmp(name, "--port-file")) {
-            o->port_file = v;
-        } else if (!strcmp(name, "--model")) {
-            if (!*v)
-                return bad(name, NULL, "must not be empty");
-            o->model = v;
-        } else if (!strcmp(name, "--replay")) {
-            o->replay_path = v;
-        } else if (!strcmp(name, "--api-key")) {
-            key = v;
-        } else if (!strcmp(name, "--api-key-env")) {
-            key_env = v;
-        } else { /* --stats-file */
-            o->stats_file = v;
-        }
-    }
-    if (key && key_env)
-        return bad("--api-key", NULL, "give --api-key or --api-key-env, not both");
-    if (key_env) {
-        key = getenv(key_env);
+    serve_cli cli;
+    memset(&cli, 0, sizeof cli);
+    int st = tf_opt_parse(&serve_cmd, &cli, argc, argv, NULL);
+    if (st != TF_OPT_GO_ON)
+        return st;
+    const char *key = cli.key;
+    if (key && cli.key_env)
+        return tf_opt_usage_error(&serve_cmd, "--api-key", NULL,
+                                  "give --api-key or --api-key-env, not both");
+    if (cli.key_env) {
+        key = getenv(cli.key_env);
         if (!key || !*key)
-            return bad("--api-key-env", key_env, "the variable is unset or empty");
+            return tf_opt_usage_error(&serve_cmd, "--api-key-env", cli.key_env,
+                                      "the variable is unset or empty");
     }
+    if (key && !*key)
+        return tf_opt_usage_error(&serve_cmd, "--api-key", NULL, "must not be empty");
+    const srv_opts *c = &cli.o;
+    double faults = c->rate_429 + c->rate_500 + c->rate_hang + c->rate_truncated + c->rate_nonjson;
+    if (faults > 1.0 + 1e-9)
+        return tf_opt_usage_error(&serve_cmd, "--rate-*", NULL,
+                                  "the fault rates add up to %g, more than 1", faults);
+    *o = cli.o;
+    o->api_key = NULL;
     if (key) {
-        if (!*key)
-            return bad("--api-key", NULL, "must not be empty");
         o->api_key = strdup(key);
         if (!o->api_key)
             return 1;
     }
-    if (o->rate_429 + o->rate_500 + o->rate_hang + o->rate_truncated + o->rate_nonjson > 1.0 + 1e-9)
-        return bad("--rate-*", NULL, "the fault rates add up to more than 1");
-    if (o->max_body < 1)
-        return bad("--max-body", NULL, "must be at least 1");
-    return -1;
+    return TF_OPT_GO_ON;
 }
 
 /* See serve.h. */
@@ -301,16 +345,8 @@ int tf_serve_main(int argc, char **argv)
     if (!s)
         return 1;
     srv_opts *o = &s->o;
-    o->host = "127.0.0.1";
-    o->model = DEFAULT_MODEL;
-    o->seed = 1;
-    o->mo.rows = 30;
-    o->mo.cols = 30;
-    o->retry_after = 1;
-    o->hang_ms = 30000;
-    o->max_body = 16L << 20;
     int rc = parse_args(argc, argv, o);
-    if (rc >= 0) {
+    if (rc != TF_OPT_GO_ON) {
         free(o->api_key);
         free(s);
         return rc;
