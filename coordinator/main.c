@@ -2,10 +2,13 @@
  * All logic lives in the libraries the tests link too. */
 #include "tracefarm/farm.h"
 #include "tracefarm/gen.h"
+#include "tracefarm/opt.h"
 #include "tracefarm/serve.h"
 #include "tracefarm/show.h"
 
 #include <mpi.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,62 +38,68 @@ static void usage(FILE *f)
                "Job spec keys: docs/job.md; outputs: docs/outputs.md.\n");
 }
 
-static void run_usage(FILE *f)
-{
-    fprintf(f, "usage: tracefarm run JOB.json [--quiet] [--force]\n"
-               "\n"
-               "Runs the job described by JOB.json (docs/job.md). Under mpirun, rank 0\n"
-               "coordinates and the other ranks verify shards; alone, one process does all.\n"
-               "Writes OUTPUT/summary.json.zst, OUTPUT/items.jsonl.zst and OUTPUT/run.json.\n"
-               "\n"
-               "Finished shards are journaled in OUTPUT/.tracefarm-journal: running the same\n"
-               "job again after a kill or a stop resumes where it stopped (docs/resume.md).\n"
-               "SIGTERM or SIGUSR1 stops the job at the next shard boundary (exit 75).\n"
-               "\n"
-               "  --quiet   print no summary\n"
-               "  --force   start over in an output directory that belongs to another job\n"
-               "            spec, or whose corpus changed since the job started\n"
-               "  --help    this text\n"
-               "\n"
-               "exit status:\n"
-               "   0  finished; every item verified\n"
-               "   3  finished; some items are error items\n"
-               "   2  bad usage, bad job spec, or the output directory belongs to another\n"
-               "      job or its corpus changed (without --force); nothing was done\n"
-               "   1  fatal: the job could not finish (run again to resume)\n"
-               "  75  stopped by SIGTERM/SIGUSR1 at a shard boundary; run again to resume\n"
-               "      (a batch script requeues on it: jobs/slurm/maze.sbatch)\n");
-}
+/* ----- tracefarm run ------------------------------------------------------ */
 
-/* Parse "run" options; returns -1 to continue, else an exit status. */
+/* What "run" reads from the command line, copied into tf_run_opts. */
+typedef struct run_cli {
+    const char *job; /* the JOB.json argument */
+    bool quiet;      /* --quiet */
+    bool force;      /* --force */
+} run_cli;
+
+static const tf_opt run_table[] = {
+    {.kind = TF_OPT_ARG,
+     .arg = "JOB.json",
+     .help = "the job spec, see docs/job.md",
+     .off = offsetof(run_cli, job),
+     .required = true},
+    {.kind = TF_OPT_FLAG,
+     .name = "quiet",
+     .letter = 'q',
+     .help = "print no summary",
+     .off = offsetof(run_cli, quiet)},
+    {.kind = TF_OPT_FLAG,
+     .name = "force",
+     .help = "start over in an output directory that belongs to another job spec, or whose "
+             "corpus changed since the job started",
+     .off = offsetof(run_cli, force)},
+    {.kind = TF_OPT_HELP, .name = "help", .letter = 'h', .help = "this text"},
+    {0}};
+
+static const tf_opt_cmd run_cmd = {
+    .prog = "tracefarm run",
+    .synopsis = "usage: tracefarm run JOB.json [--quiet] [--force]\n"
+                "\n"
+                "Runs the job described by JOB.json (docs/job.md). Under mpirun, rank 0\n"
+                "coordinates and the other ranks verify shards; alone, one process does all.\n"
+                "Writes OUTPUT/summary.json.zst, OUTPUT/items.jsonl.zst and OUTPUT/run.json.\n"
+                "\n"
+                "Finished shards are journaled in OUTPUT/.tracefarm-journal: running the same\n"
+                "job again after a kill or a stop resumes where it stopped (docs/resume.md).\n"
+                "SIGTERM or SIGUSR1 stops the job at the next shard boundary (exit 75).\n",
+    .epilog = "exit status:\n"
+              "   0  finished; every item verified\n"
+              "   3  finished; some items are error items\n"
+              "   2  bad usage, bad job spec, or the output directory belongs to another\n"
+              "      job or its corpus changed (without --force); nothing was done\n"
+              "   1  fatal: the job could not finish (run again to resume)\n"
+              "  75  stopped by SIGTERM/SIGUSR1 at a shard boundary; run again to resume\n"
+              "      (a batch script requeues on it: jobs/slurm/maze.sbatch)\n",
+    .opts = run_table};
+
+/* Parse "run" options (argv[0] is "run"); returns TF_OPT_GO_ON to
+ * continue, else an exit status (0 after --help, 2 bad usage). */
 static int parse_run(int argc, char **argv, tf_run_opts *o)
 {
+    run_cli c = {0};
     memset(o, 0, sizeof *o);
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            run_usage(stdout);
-            return TF_EXIT_OK;
-        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            o->quiet = 1;
-        } else if (strcmp(argv[i], "--force") == 0) {
-            o->force = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "tracefarm run: unknown option \"%s\"\n", argv[i]);
-            run_usage(stderr);
-            return TF_EXIT_SPEC;
-        } else if (!o->job_path) {
-            o->job_path = argv[i];
-        } else {
-            fprintf(stderr, "tracefarm run: more than one job spec (\"%s\")\n", argv[i]);
-            return TF_EXIT_SPEC;
-        }
-    }
-    if (!o->job_path) {
-        fprintf(stderr, "tracefarm run: missing JOB.json\n");
-        run_usage(stderr);
-        return TF_EXIT_SPEC;
-    }
-    return -1;
+    int st = tf_opt_parse(&run_cmd, &c, argc, argv, NULL);
+    if (st != TF_OPT_GO_ON)
+        return st;
+    o->job_path = c.job;
+    o->quiet = c.quiet;
+    o->force = c.force;
+    return TF_OPT_GO_ON;
 }
 
 int main(int argc, char **argv)
@@ -116,8 +125,8 @@ int main(int argc, char **argv)
         return tf_show_main(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) {
         tf_run_opts o;
-        int st = parse_run(argc, argv, &o);
-        if (st >= 0)
+        int st = parse_run(argc - 1, argv + 1, &o);
+        if (st != TF_OPT_GO_ON)
             return st;
         MPI_Init(&argc, &argv);
         st = tf_run(MPI_COMM_WORLD, &o);

@@ -2,9 +2,12 @@
 #include "tracefarm/show.h"
 
 #include "tracefarm/buf.h"
+#include "tracefarm/opt.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +19,36 @@
 /* Width of the key column. */
 #define KEY_W 40
 
-static void show_usage(FILE *f)
-{
-    fprintf(f, "usage: tracefarm show OUT [--json]\n"
-               "\n"
-               "Prints the summary of a finished run: OUT is the job's output directory\n"
-               "(or its summary.json.zst). One row per group, the overall group first.\n"
-               "\n"
-               "  --json   print the summary JSON instead of the table\n"
-               "  --help   this text\n"
-               "\n"
-               "columns: n verified items; plan%%, trace%% and strict%% valid plans, traces\n"
-               "(reference verdict) and traces (strict verdict); vp-it%% valid plan with an\n"
-               "invalid trace; pearson, spearman, kendall: trace length versus complexity.\n"
-               "Definitions: docs/statistics.md.\n");
-}
+/* What "show" reads from the command line. */
+typedef struct show_cli {
+    const char *out; /* OUT: the output directory or its summary file */
+    bool json;       /* --json */
+} show_cli;
+
+static const tf_opt show_table[] = {
+    {.kind = TF_OPT_ARG,
+     .arg = "OUT",
+     .help = "a job's output directory, or its summary.json.zst",
+     .off = offsetof(show_cli, out),
+     .required = true},
+    {.kind = TF_OPT_FLAG,
+     .name = "json",
+     .help = "print the summary JSON instead of the table",
+     .off = offsetof(show_cli, json)},
+    {.kind = TF_OPT_HELP, .name = "help", .letter = 'h', .help = "this text"},
+    {0}};
+
+static const tf_opt_cmd show_cmd = {
+    .prog = "tracefarm show",
+    .synopsis = "usage: tracefarm show OUT [--json]\n"
+                "\n"
+                "Prints the summary of a finished run: OUT is the job's output directory\n"
+                "(or its summary.json.zst). One row per group, the overall group first.\n",
+    .epilog = "columns: n verified items; plan%, trace% and strict% valid plans, traces\n"
+              "(reference verdict) and traces (strict verdict); vp-it% valid plan with an\n"
+              "invalid trace; pearson, spearman, kendall: trace length versus complexity.\n"
+              "Definitions: docs/statistics.md.\n",
+    .opts = show_table};
 
 /* Decompress the whole file at path into out (NUL-terminated). Returns 0,
  * 2 when the file cannot be opened, 1 when it is not a zstd stream. */
@@ -155,30 +173,12 @@ static int print_table(const cJSON *s, const char *path)
 
 int tf_show_main(int argc, char **argv)
 {
-    const char *out = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            show_usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "tracefarm show: unknown option \"%s\"\n", argv[i]);
-            show_usage(stderr);
-            return 2;
-        } else if (!out) {
-            out = argv[i];
-        } else {
-            fprintf(stderr, "tracefarm show: more than one OUT (\"%s\")\n", argv[i]);
-            return 2;
-        }
-    }
-    if (!out) {
-        fprintf(stderr, "tracefarm show: missing OUT (a job's output directory)\n");
-        show_usage(stderr);
-        return 2;
-    }
+    show_cli c = {0};
+    int usage = tf_opt_parse(&show_cmd, &c, argc, argv, NULL);
+    if (usage != TF_OPT_GO_ON)
+        return usage;
+    const char *out = c.out;
+    bool json = c.json;
     struct stat sb;
     size_t n = strlen(out) + 32;
     char *path = malloc(n);

@@ -10,6 +10,7 @@
 #include "tracefarm/buf.h"
 #include "tracefarm/gen.h"
 #include "tracefarm/maze.h"
+#include "tracefarm/opt.h"
 #include "tracefarm/rng.h"
 
 #include <cjson/cJSON.h>
@@ -17,7 +18,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,187 +291,205 @@ static int run(const gen_opts *g)
 
 /* ----- command line ------------------------------------------------------- */
 
-static void usage(FILE *f)
+/* why = "must be one of A, B, ...". */
+static void must_be_one_of(tf_diag *why, const char *const *names, int n)
 {
-    fputs("usage: tracefarm gen maze --out FILE [options]\n"
-          "\n"
-          "Write a deterministic corpus of maze problems with their reference A* traces\n"
-          "(and optional corruptions) as JSON lines. Same options, same bytes.\n"
-          "\n"
-          "  --out FILE           output: FILE.jsonl (plain) or FILE.jsonl.zst (zstd, one\n"
-          "                       frame per --frame-items records); required\n"
-          "  --count N            records (default 100)\n"
-          "  --rows R --cols C    grid size (default 30 30; 1..4096 per side)\n"
-          "  --generator G        wilson|kruskal|dfs|drunkard|searchformer|mix (default\n"
-          "                       wilson; mix cycles through all by record index)\n"
-          "  --coverage F         drunkard: open fraction to reach, 0 < F <= 1 (default 0.5)\n"
-          "  --dialect D          searchformer|beyond (default searchformer)\n"
-          "  --corrupt K          none|swapped|g|h|coord|drop|duplicate|truncate|wrong_plan|mix\n"
-          "                       (default none; mix cycles none and every corruption)\n"
-          "  --corrupt-rate P     fraction of records corrupted, 0..1 (default 1 with --corrupt)\n"
-          "  --seed S             64-bit seed (default 1); record i uses a seed derived from\n"
-          "                       (S, i), written to its \"seed\" field\n"
-          "  --frame-items K      records per zstd frame (default 1000)\n"
-          "  --help               this text\n"
-          "\n"
-          "examples:\n"
-          "  tracefarm gen maze --count 1000 --out mazes.jsonl\n"
-          "  tracefarm gen maze --generator searchformer --rows 30 --cols 30 --count 100000 \\\n"
-          "      --out sf.jsonl.zst\n"
-          "  tracefarm gen maze --dialect beyond --generator mix --corrupt mix \\\n"
-          "      --corrupt-rate 0.5 --seed 7 --out mixed.jsonl\n",
-          f);
+    size_t k = (size_t)snprintf(why->msg, sizeof why->msg, "must be one of");
+    for (int i = 0; i < n && k < sizeof why->msg; i++)
+        k += (size_t)snprintf(why->msg + k, sizeof why->msg - k, "%s %s", i ? "," : "", names[i]);
 }
 
-/* Strict integer in [lo, hi]: digits only (optional '-'), no trailing text. */
-static bool parse_long(const char *s, long lo, long hi, long *v)
+/* --generator: a generator's name, or "mix" (GEN_MIX). */
+static bool generator_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
-    char *end;
-    errno = 0;
-    if (!*s)
+    (void)o;
+    int k = tf_maze_gen_parse(val);
+    if (k < 0 && strcmp(val, "mix") != 0) {
+        const char *names[TF_MAZE_GEN_COUNT + 1];
+        for (int i = 0; i < TF_MAZE_GEN_COUNT; i++)
+            names[i] = tf_maze_gen_name((tf_maze_gen)i);
+        names[TF_MAZE_GEN_COUNT] = "mix";
+        must_be_one_of(why, names, TF_MAZE_GEN_COUNT + 1);
         return false;
-    long x = strtol(s, &end, 10);
-    if (*end || errno || x < lo || x > hi)
-        return false;
-    *v = x;
+    }
+    *(int *)dest = k < 0 ? GEN_MIX : k;
     return true;
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
+/* --corrupt: a corruption's name (or "none"), or "mix" (GEN_MIX). */
+static bool corrupt_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
-    if (!*s || *s == '-' || *s == '+')
+    (void)o;
+    int k = tf_maze_corruption_parse(val);
+    if (k < 0 && strcmp(val, "mix") != 0) {
+        const char *names[TF_MAZE_CORRUPT_COUNT + 1];
+        for (int i = 0; i < TF_MAZE_CORRUPT_COUNT; i++)
+            names[i] = tf_maze_corruption_name((tf_maze_corruption)i);
+        names[TF_MAZE_CORRUPT_COUNT] = "mix";
+        must_be_one_of(why, names, TF_MAZE_CORRUPT_COUNT + 1);
         return false;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (*end || errno)
-        return false;
-    *v = (uint64_t)x;
+    }
+    *(int *)dest = k < 0 ? GEN_MIX : k;
     return true;
 }
 
-static bool parse_frac(const char *s, double *v)
+/* --dialect: searchformer or beyond. */
+static bool dialect_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
-    char *end;
-    errno = 0;
-    if (!*s)
+    (void)o;
+    if (!strcmp(val, "searchformer"))
+        *(tf_maze_dialect *)dest = TF_MAZE_SEARCHFORMER;
+    else if (!strcmp(val, "beyond"))
+        *(tf_maze_dialect *)dest = TF_MAZE_BEYOND;
+    else {
+        static const char *const names[] = {"searchformer", "beyond"};
+        must_be_one_of(why, names, 2);
         return false;
-    double x = strtod(s, &end);
-    if (*end || errno || !isfinite(x))
-        return false;
-    *v = x;
+    }
     return true;
 }
 
-/* Report a usage error naming the option; returns the usage exit code. */
-static int bad(const char *opt, const char *val, const char *why)
+/* --out: the suffix picks the format, so it must be one we write. */
+static bool out_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
-    if (val)
-        fprintf(stderr, "tracefarm gen maze: %s '%s': %s\n", opt, val, why);
-    else
-        fprintf(stderr, "tracefarm gen maze: %s: %s\n", opt, why);
-    fprintf(stderr, "try 'tracefarm gen maze --help'\n");
-    return 2;
+    (void)o;
+    if (!ends_with(val, ".jsonl") && !ends_with(val, ".jsonl.zst")) {
+        tf_diag_set(why, "must end in .jsonl or .jsonl.zst");
+        return false;
+    }
+    *(const char **)dest = val;
+    return true;
 }
 
-/* Parse "gen maze [options]" (argv[0] = "gen"). Options take their value
- * as the next argument or after '='. Every error names the option and
- * exits 2 before anything is written. */
+static const tf_opt maze_table[] = {
+    {.kind = TF_OPT_CUSTOM,
+     .name = "out",
+     .arg = "FILE",
+     .help = "the corpus: FILE.jsonl for plain JSON lines, FILE.jsonl.zst for zstd with one "
+             "frame per --frame-items records",
+     .off = offsetof(gen_opts, out),
+     .fn = out_value,
+     .required = true},
+    {.kind = TF_OPT_LONG,
+     .name = "count",
+     .arg = "N",
+     .help = "records",
+     .off = offsetof(gen_opts, count),
+     .lo = 0,
+     .hi = 1e12,
+     .def = "100"},
+    {.kind = TF_OPT_INT,
+     .name = "rows",
+     .arg = "R",
+     .help = "grid size: rows; rows x cols is at most 4194304 cells",
+     .off = offsetof(gen_opts, rows),
+     .lo = 1,
+     .hi = TF_MAZE_MAX_SIDE,
+     .def = "30"},
+    {.kind = TF_OPT_INT,
+     .name = "cols",
+     .arg = "C",
+     .help = "grid size: columns",
+     .off = offsetof(gen_opts, cols),
+     .lo = 1,
+     .hi = TF_MAZE_MAX_SIDE,
+     .def = "30"},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "generator",
+     .arg = "G",
+     .help = "wilson, kruskal, dfs, drunkard, searchformer or mix; mix cycles through all by "
+             "record index",
+     .off = offsetof(gen_opts, kind),
+     .fn = generator_value,
+     .def = "wilson"},
+    {.kind = TF_OPT_NUM,
+     .name = "coverage",
+     .arg = "F",
+     .help = "drunkard: open fraction to reach",
+     .off = offsetof(gen_opts, coverage),
+     .lo = 0,
+     .lo_open = true,
+     .hi = 1,
+     .def = "0.5"},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "dialect",
+     .arg = "D",
+     .help = "searchformer or beyond",
+     .off = offsetof(gen_opts, dialect),
+     .fn = dialect_value,
+     .def = "searchformer"},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "corrupt",
+     .arg = "K",
+     .help = "none, swapped, g, h, coord, drop, duplicate, truncate, wrong_plan or mix; mix "
+             "cycles none and every corruption",
+     .off = offsetof(gen_opts, corruption),
+     .fn = corrupt_value,
+     .def = "none"},
+    {.kind = TF_OPT_NUM,
+     .name = "corrupt-rate",
+     .arg = "P",
+     .help = "fraction of records corrupted; needs --corrupt",
+     .off = offsetof(gen_opts, rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "1"},
+    {.kind = TF_OPT_U64,
+     .name = "seed",
+     .arg = "S",
+     .help = "64-bit seed; record i uses a seed derived from (S, i), written to its \"seed\" "
+             "field",
+     .off = offsetof(gen_opts, seed),
+     .def = "1"},
+    {.kind = TF_OPT_LONG,
+     .name = "frame-items",
+     .arg = "K",
+     .help = "records per zstd frame",
+     .off = offsetof(gen_opts, frame_items),
+     .lo = 1,
+     .hi = 1e8,
+     .def = "1000"},
+    {.kind = TF_OPT_HELP, .name = "help", .letter = 'h', .help = "this text"},
+    {0}};
+
+static const tf_opt_cmd maze_cmd = {
+    .prog = "tracefarm gen maze",
+    .synopsis = "usage: tracefarm gen maze --out FILE [options]\n"
+                "\n"
+                "Write a deterministic corpus of maze problems with their reference A* traces\n"
+                "(and optional corruptions) as JSON lines. Same options, same bytes.\n",
+    .epilog =
+        "examples:\n"
+        "  tracefarm gen maze --count 1000 --out mazes.jsonl\n"
+        "  tracefarm gen maze --generator searchformer --rows 30 --cols 30 --count 100000 \\\n"
+        "      --out sf.jsonl.zst\n"
+        "  tracefarm gen maze --dialect beyond --generator mix --corrupt mix \\\n"
+        "      --corrupt-rate 0.5 --seed 7 --out mixed.jsonl\n",
+    .opts = maze_table};
+
+/* Parse "gen maze [options]" (argv[0] = "gen"). Every error names the
+ * option and exits 2 before anything is written. */
 int tf_gen_main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
+        tf_opt_help(&maze_cmd, stdout);
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "maze") != 0) {
         fprintf(stderr, "tracefarm gen: expected the corpus kind 'maze'%s%s%s\n",
                 argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
-        usage(stderr);
+        tf_opt_help(&maze_cmd, stderr);
         return 2;
     }
-    gen_opts g = {
-        100, 30,   30,  TF_MAZE_GEN_WILSON, 0.5, TF_MAZE_SEARCHFORMER, TF_MAZE_CORRUPT_NONE, 1.0,
-        1,   1000, NULL};
-    bool rate_given = false;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (strncmp(a, "--", 2) != 0)
-            return bad(a, NULL, "unexpected argument (options start with --)");
-        char name[64];
-        const char *eq = strchr(a, '=');
-        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-        if (nl >= sizeof name)
-            return bad(a, NULL, "unknown option");
-        memcpy(name, a, nl);
-        name[nl] = '\0';
-        static const char *const known[] = {
-            "--count",   "--rows", "--cols",         "--generator", "--coverage",   "--dialect",
-            "--corrupt", "--seed", "--corrupt-rate", "--out",       "--frame-items"};
-        bool ok = false;
-        for (size_t k = 0; k < sizeof known / sizeof *known; k++)
-            ok = ok || !strcmp(name, known[k]);
-        if (!ok)
-            return bad(name, NULL, "unknown option");
-        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!v)
-            return bad(name, NULL, "needs a value");
-        long n;
-        if (!strcmp(name, "--count")) {
-            if (!parse_long(v, 0, 1000000000000L, &n))
-                return bad(name, v, "not an integer in 0..10^12");
-            g.count = n;
-        } else if (!strcmp(name, "--rows") || !strcmp(name, "--cols")) {
-            if (!parse_long(v, 1, TF_MAZE_MAX_SIDE, &n))
-                return bad(name, v, "not an integer in 1..4096");
-            *(name[2] == 'r' ? &g.rows : &g.cols) = (int)n;
-        } else if (!strcmp(name, "--generator")) {
-            int k = tf_maze_gen_parse(v);
-            if (k < 0 && strcmp(v, "mix") != 0)
-                return bad(name, v, "not one of wilson, kruskal, dfs, drunkard, searchformer, mix");
-            g.kind = k < 0 ? GEN_MIX : k;
-        } else if (!strcmp(name, "--coverage")) {
-            if (!parse_frac(v, &g.coverage) || !(g.coverage > 0.0 && g.coverage <= 1.0))
-                return bad(name, v, "not a number in (0, 1]");
-        } else if (!strcmp(name, "--dialect")) {
-            if (!strcmp(v, "searchformer"))
-                g.dialect = TF_MAZE_SEARCHFORMER;
-            else if (!strcmp(v, "beyond"))
-                g.dialect = TF_MAZE_BEYOND;
-            else
-                return bad(name, v, "not one of searchformer, beyond");
-        } else if (!strcmp(name, "--corrupt")) {
-            int k = tf_maze_corruption_parse(v);
-            if (k < 0 && strcmp(v, "mix") != 0)
-                return bad(name, v,
-                           "not one of none, swapped, g, h, coord, drop, duplicate, truncate, "
-                           "wrong_plan, mix");
-            g.corruption = k < 0 ? GEN_MIX : k;
-        } else if (!strcmp(name, "--corrupt-rate")) {
-            if (!parse_frac(v, &g.rate) || !(g.rate >= 0.0 && g.rate <= 1.0))
-                return bad(name, v, "not a number in [0, 1]");
-            rate_given = true;
-        } else if (!strcmp(name, "--seed")) {
-            if (!parse_u64(v, &g.seed))
-                return bad(name, v, "not an unsigned 64-bit integer");
-        } else if (!strcmp(name, "--frame-items")) {
-            if (!parse_long(v, 1, 100000000L, &n))
-                return bad(name, v, "not an integer in 1..10^8");
-            g.frame_items = n;
-        } else { /* --out */
-            if (!ends_with(v, ".jsonl") && !ends_with(v, ".jsonl.zst"))
-                return bad(name, v, "must end in .jsonl or .jsonl.zst");
-            g.out = v;
-        }
-    }
-    if (!g.out)
-        return bad("--out", NULL, "is required");
+    gen_opts g = {0};
+    bool given[sizeof maze_table / sizeof *maze_table];
+    int st = tf_opt_parse(&maze_cmd, &g, argc - 1, argv + 1, given);
+    if (st != TF_OPT_GO_ON)
+        return st;
     if ((long)g.rows * g.cols > TF_MAZE_MAX_CELLS)
-        return bad("--rows/--cols", NULL, "the grid exceeds 4194304 cells");
-    if (rate_given && g.corruption == TF_MAZE_CORRUPT_NONE)
-        return bad("--corrupt-rate", NULL, "needs --corrupt");
+        return tf_opt_usage_error(&maze_cmd, "--rows/--cols", NULL, "the grid exceeds %ld cells",
+                                  TF_MAZE_MAX_CELLS);
+    if (tf_opt_given(&maze_cmd, given, "corrupt-rate") && g.corruption == TF_MAZE_CORRUPT_NONE)
+        return tf_opt_usage_error(&maze_cmd, "--corrupt-rate", NULL, "needs --corrupt");
     return run(&g);
 }

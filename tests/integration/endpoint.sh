@@ -25,7 +25,7 @@ N=50
 MODEL=(--rows 8 --cols 8 --seed 9 --invalid-step-rate 0.3 --swap-rate 0.1 --wrong-plan-rate 0.1)
 
 # --- no faults: the reference outputs, then 1 and 3 ranks ------------------
-start clean "${MODEL[@]}"
+start_serve clean 60 "${MODEL[@]}"
 CLEAN=$PORT
 spec base base "$CLEAN" "$CORPUS" 100000 '"samples": 2, "params": {"seed": 4, "temperature": 0.7}'
 run_job base 0
@@ -94,10 +94,10 @@ PY
 spec seed2 seed2 "$CLEAN" "$CORPUS" 100000 '"samples": 2, "params": {"seed": 5, "temperature": 0.7}'
 run_job seed2 0
 check "another params.seed: other outputs" sh -c "! cmp -s base.items.jsonl seed2.items.jsonl"
-stop "${PIDS[0]}"
+stop "${SERVE_PIDS[0]}"
 
 # --- every fault type at moderate rates, retries succeed: same bytes -------
-start faulty "${MODEL[@]}" --latency-ms 2 --jitter-ms 15 --rate-429 0.1 --retry-after 1 \
+start_serve faulty 60 "${MODEL[@]}" --latency-ms 2 --jitter-ms 15 --rate-429 0.1 --retry-after 1 \
     --rate-500 0.1 --rate-hang 0.03 --hang-ms 5000 --rate-truncated 0.05 --rate-nonjson 0.05
 spec faulty faulty "$PORT" "$CORPUS" 9 '"samples": 2, "concurrency": 4, "params": {"seed": 4, "temperature": 0.7},
   "timeout_s": 0.5, "max_attempts": 15, "backoff_ms": 5, "backoff_max_ms": 40'
@@ -125,7 +125,7 @@ stop "$PID"
 # --- each fault at rate 1: every sample fails, each one an item -------------
 head -n 4 a.jsonl > small.jsonl
 fault() { # fault NAME "SERVER ARGS" "ENDPOINT EXTRA" REASON_WORD
-    start "$1" --rows 8 --cols 8 $2
+    start_serve "$1" 60 --rows 8 --cols 8 $2
     spec "$1" "out-$1" "$PORT" '["small.jsonl"]' 2 "\"samples\": 3, \"max_attempts\": 2, \"backoff_ms\": 1, \"backoff_max_ms\": 5${3:+, $3}"
     run_job "$1" 2
     check "$1: exit 3 (got $ST)" [ "$ST" -eq 3 ]

@@ -15,7 +15,7 @@
     --out b.jsonl
 CANARY="sk-canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export TF_TEST_EP_KEY="$CANARY"
-start keyed --rows 8 --cols 8 --seed 3 --invalid-step-rate 0.25 --reasoning-field \
+start_serve keyed 60 --rows 8 --cols 8 --seed 3 --invalid-step-rate 0.25 --reasoning-field \
     --api-key-env TF_TEST_EP_KEY
 KP=$PORT
 

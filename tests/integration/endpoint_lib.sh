@@ -1,27 +1,10 @@
-# shellcheck shell=bash disable=SC2034  # PORT, PID and ST are read by the tests
+# shellcheck shell=bash disable=SC2034  # ST is read by the tests
 # endpoint_lib.sh: helpers of the endpoint tests (sourced after lib.sh):
-# start/stop "tracefarm serve" servers (port 0, a port file, --idle-exit, all
-# killed by the EXIT trap) and write job specs with source "endpoint".
+# stop "tracefarm serve" servers (started with start_serve NAME 60 ... from
+# lib.sh, all killed by the EXIT trap) and write job specs with source
+# "endpoint".
 command -v curl >/dev/null || { echo "curl is not installed (scripts/setup.sh installs it)"; exit 1; }
-SERVE=("$TF_BIN" serve)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-start() { # start NAME ARGS...: a server on a free port; sets PORT and PID
-    local name=$1
-    shift
-    rm -f "$name.port"
-    "${SERVE[@]}" --port 0 --port-file "$name.port" --idle-exit 60 "$@" \
-        > "$name.out" 2> "$name.err" &
-    PID=$!
-    PIDS+=("$PID")
-    for _ in $(seq 200); do
-        [ -s "$name.port" ] && break
-        sleep 0.05
-    done
-    PORT=$(cat "$name.port")
-}
+trap kill_servers EXIT
 
 stop() { # stop PID: SIGTERM, wait at most 10 s
     local pid=$1

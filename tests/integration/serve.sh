@@ -10,34 +10,13 @@
 #
 # The server binary is "$TF_BIN serve" once tracefarm dispatches "serve";
 # until then the test_serve executable (TF_SERVE_FALLBACK), which runs the
-# same tf_serve_main.
+# same tf_serve_main. Servers start with start_serve (lib.sh).
 . "$(dirname "$0")/lib.sh"
 
-if "$TF_BIN" serve --help >/dev/null 2>&1; then
-    SERVE=("$TF_BIN" serve)
-else
-    SERVE=("${TF_SERVE_FALLBACK:?}" serve)
-fi
+# shellcheck disable=SC2034  # SERVE is read by start_serve (lib.sh)
+"$TF_BIN" serve --help >/dev/null 2>&1 || SERVE=("${TF_SERVE_FALLBACK:?}" serve)
 command -v curl >/dev/null || { echo "curl is not installed (scripts/setup.sh installs it)"; exit 1; }
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-start() { # start NAME ARGS...: sets PORT and PID
-    local name=$1
-    shift
-    rm -f "$name.port"
-    "${SERVE[@]}" --port 0 --port-file "$name.port" --idle-exit 120 "$@" \
-        > "$name.out" 2> "$name.err" &
-    PID=$!
-    PIDS+=("$PID")
-    for _ in $(seq 200); do
-        [ -s "$name.port" ] && break
-        sleep 0.05
-    done
-    PORT=$(cat "$name.port")
-}
+trap kill_servers EXIT
 
 stop() { # stop PID: SIGTERM and wait (10 s at most); returns its status
     local pid=$1
@@ -112,7 +91,7 @@ PY
 
 # --- all rates 0: every answer strictly valid with an optimal plan ---------
 export TF_TEST_SERVE_KEY=sk-integration-canary-42
-start clean --rows 8 --cols 8 --seed 5 --api-key-env TF_TEST_SERVE_KEY \
+start_serve clean 120 --rows 8 --cols 8 --seed 5 --api-key-env TF_TEST_SERVE_KEY \
     --stats-file clean.stats.json --verbose
 CLEAN=$PID
 check "listening line" grep -qx "listening on http://127.0.0.1:$PORT" clean.out
@@ -148,7 +127,7 @@ check "farm verifies beyond answers" verify by-clean by.served.jsonl
 check "beyond: all strictly valid, optimal" expect by-clean.items.jsonl 40 true true true
 
 # --- --invalid-step-rate 1: every trace invalid, every plan valid -----------
-start flawed --rows 8 --cols 8 --seed 5 --invalid-step-rate 1
+start_serve flawed 120 --rows 8 --cols 8 --seed 5 --invalid-step-rate 1
 FLAWED=$PID
 check "ask searchformer (flawed)" ask searchformer "$PORT" sf.jsonl sf.flawed.jsonl
 check "ask beyond (flawed)" ask beyond "$PORT" by.jsonl by.flawed.jsonl
@@ -161,7 +140,7 @@ check "farm verifies flawed beyond" verify by-flawed by.flawed.jsonl
 check "beyond: all strictly invalid, plans valid" expect by-flawed.items.jsonl 40 false true any
 
 # --- --idle-exit: the server leaves by itself -------------------------------
-start idle --idle-exit 0.5
+start_serve idle 0.5
 IDLE=$PID
 sleep 2
 check "--idle-exit: the server has exited" sh -c "! kill -0 $IDLE 2>/dev/null"
