@@ -18,7 +18,7 @@ if [ -n "$need" ]; then
 fi
 bash scripts/setup.sh >/dev/null   # the other dependencies
 CC=clang cmake -S . -B build-fuzz -DTF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets="fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response"
+targets="fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response fuzz_path"
 cmake --build build-fuzz -j "$(nproc)" --target $targets
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 for t in $targets; do

@@ -6,7 +6,8 @@ set(TF_FUZZ_TARGETS
     "fuzz_job:tf_job"
     "fuzz_corpus:tf_farm"
     "fuzz_record:tf_job"
-    "fuzz_response:tf_fetch")
+    "fuzz_response:tf_fetch"
+    "fuzz_path:tf_record")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 name)
