@@ -502,6 +502,11 @@ static tf_err parse_endpoint(tf_job *j, tf_diag *d)
     int check_env = p->check_files && p->top.source == TF_SOURCE_ENDPOINT;
     tf_err err = tf_fetch_config_parse(s, p->origin, cache, check_env, p->fetch, d);
     free(cache);
+    if (err == TF_OK && p->top.source == TF_SOURCE_CACHE && !p->fetch->cache_dir) {
+        tf_diag_set(d, "%s: key \"endpoint.cache_dir\" cannot be null with \"source\": \"cache\"",
+                    p->origin);
+        err = TF_ERR_SPEC;
+    }
     if (err == TF_OK)
         err = parse_prompt_fields(p, p->fetch->prompt_template, d);
     if (err == TF_OK) {

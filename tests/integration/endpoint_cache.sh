@@ -187,5 +187,12 @@ st=$?
 set -e
 check "endpoint section with source record: exit 2" [ "$st" -eq 2 ]
 check "... naming it" grep -qF '"endpoint"' rec.err
+printf '{"name": "x", "domain": "maze", "corpus": ["a.jsonl"], "output": "out-nc", "source": "cache", "endpoint": {%s, "cache_dir": null}}\n' "$U" > nc.json
+set +e
+"$TF_BIN" run nc.json > nc.out 2> nc.err
+st=$?
+set -e
+check "source cache without a cache: exit 2" [ "$st" -eq 2 ]
+check "... naming endpoint.cache_dir" grep -qF '"endpoint.cache_dir"' nc.err
 
 done_tests
