@@ -44,10 +44,11 @@ static const tf_opt_cmd show_cmd = {
                 "\n"
                 "Prints the summary of a finished run: OUT is the job's output directory\n"
                 "(or its summary.json.zst). One row per group, the overall group first.\n",
-    .epilog = "columns: n verified items; plan%, trace% and strict% valid plans, traces\n"
-              "(reference verdict) and traces (strict verdict); vp-it% valid plan with an\n"
-              "invalid trace; pearson, spearman, kendall: trace length versus complexity.\n"
-              "Definitions: docs/statistics.md.\n",
+    .epilog = "columns: n verified items; plan%, trace% and strict% valid answers (the\n"
+              "domain names them: a maze's answer is a plan), traces (reference verdict) and\n"
+              "traces (strict verdict); vp-it% valid answer with an invalid trace; pearson,\n"
+              "spearman, kendall: trace length versus complexity. Definitions:\n"
+              "docs/statistics.md.\n",
     .opts = show_table};
 
 /* Decompress the whole file at path into out (NUL-terminated). Returns 0,
@@ -116,8 +117,24 @@ static void fmt_corr(char *buf, size_t n, const cJSON *lvc, const char *key)
         snprintf(buf, n, "-");
 }
 
+/* The domain's word for its answer, read off the summary: the prefix of
+ * its "NOUN_x_trace" key ("plan" for the maze; statistics.md). */
+static void answer_noun(const cJSON *overall, char *buf, size_t n)
+{
+    snprintf(buf, n, "plan");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, overall)
+    {
+        size_t l = strlen(e->string);
+        if (l > 8 && strcmp(e->string + l - 8, "_x_trace") == 0 && l - 8 < n) {
+            snprintf(buf, n, "%.*s", (int)(l - 8), e->string);
+            return;
+        }
+    }
+}
+
 /* One row: the key (cut to KEY_W with "..."), then the figures. */
-static void print_row(const char *key, const cJSON *g)
+static void print_row(const char *key, const cJSON *g, const char *noun)
 {
     char k[KEY_W + 1], pv[16], tv[16], ts[16], vi[16], pe[16], sp[16], ke[16];
     size_t kl = strlen(key);
@@ -126,12 +143,16 @@ static void print_row(const char *key, const cJSON *g)
     else
         snprintf(k, sizeof k, "%s", key);
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(g, "verified");
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(g, "plan_x_trace");
+    char name[96];
+    snprintf(name, sizeof name, "%s_x_trace", noun);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(g, name);
     const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(g, "length_vs_complexity");
-    fmt_pct(pv, sizeof pv, g, "plan_valid");
+    snprintf(name, sizeof name, "%s_valid", noun);
+    fmt_pct(pv, sizeof pv, g, name);
     fmt_pct(tv, sizeof tv, g, "trace_valid");
     fmt_pct(ts, sizeof ts, g, "trace_valid_strict");
-    fmt_pct(vi, sizeof vi, x, "valid_plan_invalid_trace");
+    snprintf(name, sizeof name, "valid_%s_invalid_trace", noun);
+    fmt_pct(vi, sizeof vi, x, name);
     fmt_corr(pe, sizeof pe, lvc, "pearson");
     fmt_corr(sp, sizeof sp, lvc, "spearman");
     fmt_corr(ke, sizeof ke, lvc, "kendall_tau_b");
@@ -156,14 +177,18 @@ static int print_table(const cJSON *s, const char *path)
            cJSON_IsNumber(items) ? items->valuedouble : 0.0, cJSON_GetArraySize(groups),
            cJSON_GetArraySize(groups) == 1 ? "" : "s", gb ? gb : "[]");
     free(gb);
-    printf("%-*s %9s %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, "group", "n", "plan%", "trace%",
-           "strict%", "vp-it%", "pearson", "spearman", "kendall");
-    print_row("(overall)", overall);
+    char noun[64], valid[80], cell[16];
+    answer_noun(overall, noun, sizeof noun);
+    snprintf(valid, sizeof valid, "%.6s%%", noun);
+    snprintf(cell, sizeof cell, "v%c-it%%", noun[0]);
+    printf("%-*s %9s %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, "group", "n", valid, "trace%",
+           "strict%", cell, "pearson", "spearman", "kendall");
+    print_row("(overall)", overall, noun);
     const cJSON *g;
     cJSON_ArrayForEach(g, groups)
     {
         char *key = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(g, "key"));
-        print_row(key ? key : "?", g);
+        print_row(key ? key : "?", g, noun);
         free(key);
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "groups_overflow")))

@@ -182,6 +182,17 @@ check "show: missing dir named" grep -q "no-such-dir/summary.json.zst" missing.e
 check "show: corrupt exits 1" [ "$st4" -eq 1 ]
 check "show: corrupt named" grep -q "corrupt/summary.json.zst" corrupt.err
 check "show without OUT exits 2" [ "$st5" -eq 2 ]
+# a domain whose answer is called "answer": show finds its keys by that noun
+mkdir -p noun
+sed 's/plan_/answer_/g; s/_plan_/_answer_/g' base.summary.json | zstd -q -o noun/summary.json.zst
+"$TF_BIN" show noun > noun.txt
+check "show: the answer's noun names the column" grep -q "answer%" noun.txt
+check "show: the figures under it" "$PY" - base.summary.json noun.txt <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+row = [l for l in open(sys.argv[2]) if l.startswith("(overall)")][0].split()
+assert row[2] == "%.2f" % (100 * s["overall"]["plan_valid"]["rate"]), row
+PY
 
 # bad group_by / stats stop the job naming the key
 bad_spec() { # NAME PATTERN EXTRA
