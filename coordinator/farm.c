@@ -381,15 +381,6 @@ static int lock_output(const char *out, tf_diag *d)
     return fd;
 }
 
-/* Current UTC time as ISO 8601. */
-static void iso_now(char *buf, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Run a job on every rank (farm.h): rank 0 prepares and coordinates, the
  * others work; all return rank 0's status. */
 int tf_run(MPI_Comm parent, const tf_run_opts *o)
@@ -400,7 +391,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     char started[32];
-    iso_now(started, sizeof started);
+    tf_iso_now(started, sizeof started);
     tf_run_info ri = {.started = started,
                       .nranks = nranks,
                       .t_start = MPI_Wtime(),

@@ -279,8 +279,7 @@ static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *
     return err;
 }
 
-/* Current UTC time as ISO 8601. */
-static void iso_now(char *buf, size_t n)
+void tf_iso_now(char *buf, size_t n)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -296,7 +295,7 @@ tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats 
     if (!r)
         return TF_ERR_NOMEM;
     char finished[32];
-    iso_now(finished, sizeof finished);
+    tf_iso_now(finished, sizeof finished);
     char mpiver[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     MPI_Get_library_version(mpiver, &len);

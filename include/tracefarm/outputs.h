@@ -31,6 +31,9 @@ tf_err tf_merge_items(const tf_job *job, const tf_plan *plan, const char *partdi
 /* Write summary.json.zst for the merged statistics. */
 tf_err tf_write_summary(const tf_job *job, const tf_stats *total, tf_diag *d) TF_MUST_USE;
 
+/* The current UTC time as ISO 8601 ("2026-11-30T02:04:32Z") into buf. */
+void tf_iso_now(char *buf, size_t n);
+
 /* What rank 0 knows of a run, for run.json. */
 typedef struct tf_run_info {
     const char *started;                           /* ISO 8601 UTC start time */
