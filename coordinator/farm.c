@@ -33,7 +33,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Sample this much of the first corpus file to size shards. */
