@@ -256,38 +256,25 @@ void tf_schema_free(const tf_key *keys, size_t nkeys, void *target)
     }
 }
 
-static const char *type_name(const tf_key *k)
-{
-    switch (k->type) {
-    case TF_KEY_STRING:
-        return "string";
-    case TF_KEY_INT:
-        return "integer";
-    case TF_KEY_NUMBER:
-        return "number";
-    case TF_KEY_BOOL:
-        return "boolean";
-    case TF_KEY_CHOICE:
-        return "choice";
-    case TF_KEY_SECTION:
-        return "object";
-    case TF_KEY_CUSTOM:
-        break;
-    }
-    return "see below";
-}
-
 tf_err tf_schema_doc(const tf_key *keys, size_t nkeys, const char *prefix, tf_buf *out)
 {
-    tf_err err = tf_buf_puts(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+    static const char *const types[] = {
+        [TF_KEY_STRING] = "string",      [TF_KEY_INT] = "integer",   [TF_KEY_NUMBER] = "number",
+        [TF_KEY_BOOL] = "true or false", [TF_KEY_CHOICE] = "choice", [TF_KEY_SECTION] = "object",
+        [TF_KEY_CUSTOM] = "see meaning"};
+    tf_err err = TF_OK;
     for (size_t i = 0; err == TF_OK && i < nkeys; i++) {
         const tf_key *k = &keys[i];
-        char want[512] = "";
+        char want[512];
         if (k->type == TF_KEY_INT || k->type == TF_KEY_NUMBER || k->type == TF_KEY_CHOICE)
             expectation(k, want, sizeof want);
+        else
+            snprintf(want, sizeof want, "%s%s", types[k->type],
+                     k->flags & TF_KEY_NULLABLE ? ", or null" : "");
         const char *dflt = k->dflt ? k->dflt : (k->flags & TF_KEY_OPTIONAL) ? "(none)" : "required";
-        err = tf_buf_printf(out, "| `%s%s` | %s%s%s | `%s` | %s |\n", prefix ? prefix : "", k->name,
-                            type_name(k), want[0] ? ": " : "", want, dflt, k->help ? k->help : "");
+        err = tf_buf_printf(out, "| `%s%s` | %s | %s%s%s | %s |\n", prefix ? prefix : "", k->name,
+                            want, k->dflt ? "`" : "", dflt, k->dflt ? "`" : "",
+                            k->help ? k->help : "");
     }
     return err;
 }

@@ -1,6 +1,7 @@
 /* main.c: the tracefarm command: parse the subcommand and dispatch.
  * All logic lives in the libraries the tests link too. */
 #include "tracefarm/farm.h"
+#include "tracefarm/job.h"
 #include "tracefarm/gen.h"
 #include "tracefarm/opt.h"
 #include "tracefarm/serve.h"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
                "  serve [options]          a synthetic OpenAI-compatible maze model on loopback,\n"
                "                           for tests and demos (tracefarm serve --help)\n"
                "  show OUT [--json]        print the summary of a finished run as a table\n"
+               "  spec                     print every key of a job spec, with types and defaults\n"
                "  version                  print the version\n"
                "  help                     this text\n"
                "\n"
@@ -123,6 +125,15 @@ int main(int argc, char **argv)
         return tf_serve_main(argc - 1, argv + 1);
     if (strcmp(cmd, "show") == 0)
         return tf_show_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "spec") == 0) {
+        tf_buf b;
+        tf_buf_init(&b, 1 << 20);
+        tf_err err = tf_job_reference(&b);
+        if (err == TF_OK)
+            fputs(b.data, stdout);
+        tf_buf_free(&b);
+        return err == TF_OK ? TF_EXIT_OK : TF_EXIT_FATAL;
+    }
     if (strcmp(cmd, "run") == 0) {
         tf_run_opts o;
         int st = parse_run(argc - 1, argv + 1, &o);

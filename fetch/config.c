@@ -45,6 +45,7 @@ static const tf_key keys[] = {
              "and }} braces"},
     {.name = "params",
      .type = TF_KEY_CUSTOM,
+     .flags = TF_KEY_OPTIONAL,
      .parse = parse_params,
      .help = "sampling parameters: temperature, top_p, max_tokens, stop, seed; other keys go "
              "into the request body as given"},
@@ -396,6 +397,12 @@ tf_err tf_fetch_config_parse(cJSON *section, const char *origin, const char *def
         err = TF_ERR_SPEC;
     }
     return err;
+}
+
+const tf_key *tf_fetch_config_keys(size_t *n)
+{
+    *n = NKEYS;
+    return keys;
 }
 
 /* A default of the table as a number (the keys named here have one). */

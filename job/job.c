@@ -62,6 +62,7 @@ static const tf_key top_keys[] = {
     {.name = "name", .type = TF_KEY_STRING, .offset = TOP(name), .help = "the job's name"},
     {.name = "description",
      .type = TF_KEY_CUSTOM,
+     .flags = TF_KEY_OPTIONAL,
      .parse = parse_description,
      .help = "free text, not part of the job's identity"},
     {.name = "domain",
@@ -704,6 +705,48 @@ char *tf_job_resolved_json(const tf_job *j)
 cJSON *tf_job_spec(const tf_job *j)
 {
     return cJSON_Duplicate(j->priv->root, 1);
+}
+
+/* ----- the reference ("tracefarm spec") -------------------------------------------- */
+
+tf_err tf_job_reference(tf_buf *out)
+{
+    size_t n = 0;
+    tf_err err = tf_buf_puts(out, "# tracefarm job spec: every key (docs/job.md explains them)\n\n"
+                                  "## The top level\n\n" TF_SCHEMA_DOC_HEAD);
+    if (err == TF_OK)
+        err = tf_schema_doc(top_keys, NTOP, "", out);
+    if (err == TF_OK)
+        err = tf_schema_doc(priv_keys, sizeof priv_keys / sizeof *priv_keys, "", out);
+    for (const tf_domain *const *dp = tf_domains(); err == TF_OK && *dp; dp++) {
+        const tf_domain *dom = *dp;
+        err = tf_buf_printf(out, "\n## \"fields\" (domain %s): record paths\n\n%s", dom->name,
+                            TF_SCHEMA_DOC_HEAD);
+        if (err == TF_OK)
+            err = tf_schema_doc(generic_keys, NGENERIC, "fields.", out);
+        for (size_t i = 0; err == TF_OK && i < dom->nfields; i++)
+            err = tf_buf_printf(out, "| `fields.%s` | string (a path) | `\"%s\"` | %s |\n",
+                                dom->fields[i].name, dom->fields[i].dflt, dom->fields[i].help);
+        if (err == TF_OK)
+            err = tf_buf_printf(out, "\n## \"%s\": the domain's section\n\n%s", dom->name,
+                                TF_SCHEMA_DOC_HEAD);
+        char prefix[96];
+        snprintf(prefix, sizeof prefix, "%s.", dom->name);
+        if (err == TF_OK)
+            err = tf_schema_doc(dom->keys, dom->nkeys, prefix, out);
+    }
+    const tf_key *k = err == TF_OK ? tf_stats_config_keys(&n) : NULL;
+    if (k)
+        err = tf_buf_puts(out, "\n## \"stats\"\n\n" TF_SCHEMA_DOC_HEAD);
+    if (k && err == TF_OK)
+        err = tf_schema_doc(k, n, "stats.", out);
+    k = err == TF_OK ? tf_fetch_config_keys(&n) : NULL;
+    if (k)
+        err = tf_buf_puts(out,
+                          "\n## \"endpoint\" (sources endpoint and cache)\n\n" TF_SCHEMA_DOC_HEAD);
+    if (k && err == TF_OK)
+        err = tf_schema_doc(k, n, "endpoint.", out);
+    return err;
 }
 
 /* ----- identity --------------------------------------------------------------------- */

@@ -113,6 +113,12 @@ static tf_err apply(cJSON *sec, const char *origin, tf_stats_config *c, tf_diag 
     return err;
 }
 
+const tf_key *tf_stats_config_keys(size_t *n)
+{
+    *n = sizeof keys / sizeof *keys;
+    return keys;
+}
+
 void tf_stats_config_default(tf_stats_config *c)
 {
     memset(c, 0, sizeof *c);

@@ -34,6 +34,7 @@
 #define TRACEFARM_FETCH_H
 
 #include "tracefarm/err.h"
+#include "tracefarm/schema.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -140,6 +141,10 @@ typedef struct tf_fetch_config {
 tf_err tf_fetch_config_parse(cJSON *section, const char *origin, const char *default_cache_dir,
                              int check_env, tf_fetch_config *c, tf_diag *d) TF_MUST_USE;
 void tf_fetch_config_free(tf_fetch_config *c);
+
+/* The key table of the "endpoint" section (schema.h), *n keys: for the
+ * reference that "tracefarm spec" prints. */
+const tf_key *tf_fetch_config_keys(size_t *n);
 
 /* Client options for worker ordinal (0-based) of nworkers: its replica,
  * its share of the job's rate, api_key (borrowed: the key's value, or

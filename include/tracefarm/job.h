@@ -100,4 +100,10 @@ int tf_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t n);
 
 void tf_job_free(tf_job *j); /* accepts NULL */
 
+/* Append the reference of every section of a job spec, as Markdown tables
+ * generated from the key tables that check them (the top level, "fields"
+ * for every domain, each domain's own section, "stats", "endpoint"): what
+ * "tracefarm spec" prints. */
+tf_err tf_job_reference(tf_buf *out) TF_MUST_USE;
+
 #endif

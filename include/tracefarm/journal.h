@@ -66,7 +66,6 @@ tf_err tf_journal_end(tf_journal *j, int status, tf_diag *d) TF_MUST_USE;
 
 void tf_journal_close(tf_journal *j); /* accepts NULL */
 
-
 /* The inputs array of a header: [{"path", "size", "mtime"}] of each corpus
  * file (strings, so 64-bit values stay exact). NULL and d set on failure. */
 cJSON *tf_journal_inputs(const tf_job *job, tf_diag *d);

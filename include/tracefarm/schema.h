@@ -92,8 +92,10 @@ void tf_schema_free(const tf_key *keys, size_t nkeys, void *target);
  * close enough to be a likely typo. */
 const char *tf_schema_nearest(const tf_key *keys, size_t nkeys, const char *name);
 
-/* Append a Markdown table of the keys (key, type, default, meaning) to out,
- * each key prefixed by prefix (e.g. "endpoint."). */
+/* Append the rows of a Markdown table of the keys (key, type, default,
+ * meaning; TF_SCHEMA_DOC_HEAD is its head) to out, each key prefixed by
+ * prefix (e.g. "endpoint."). */
+#define TF_SCHEMA_DOC_HEAD "| key | type | default | meaning |\n|---|---|---|---|\n"
 tf_err tf_schema_doc(const tf_key *keys, size_t nkeys, const char *prefix, tf_buf *out) TF_MUST_USE;
 
 #endif

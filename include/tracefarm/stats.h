@@ -19,6 +19,7 @@
 #define TRACEFARM_STATS_H
 
 #include "tracefarm/err.h"
+#include "tracefarm/schema.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -92,6 +93,10 @@ void tf_stats_config_default(tf_stats_config *c);
  * filled. TF_ERR_SPEC with a message naming "stats.KEY" and origin. */
 tf_err tf_stats_config_parse(const cJSON *section, const char *origin, tf_stats_config *c,
                              cJSON **resolved, tf_diag *d) TF_MUST_USE;
+
+/* The key table of the "stats" section (schema.h), *n keys: for the
+ * reference that "tracefarm spec" prints. */
+const tf_key *tf_stats_config_keys(size_t *n);
 
 /* An empty state with the default configuration / with c (copied). Caller
  * frees with tf_stats_free. NULL on allocation failure. */

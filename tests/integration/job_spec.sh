@@ -56,6 +56,18 @@ set -e
 check "minimal spec: exit 0 (got $st)" [ "$st" -eq 0 ]
 check "minimal spec: summary printed" grep -q "plan valid" min.out
 check "minimal spec: 20 items" [ "$(zstd -q -dc out/items.jsonl.zst | wc -l)" -eq 20 ]
+# tracefarm spec prints every key from the tables that check them; each is
+# documented in docs/job.md
+"$TF_BIN" spec > spec.md
+check "spec: the sections" grep -q '^## "endpoint"' spec.md
+check "spec: every key is in docs/job.md" python3 - spec.md "$TF_SRC/docs/job.md" <<'PY'
+import re, sys
+keys = re.findall(r"^\| `([^`]+)` \|", open(sys.argv[1]).read(), re.M)
+doc = open(sys.argv[2]).read()
+assert len(keys) > 30, keys
+missing = [k for k in keys if "`%s`" % k.split(".")[-1] not in doc]
+assert not missing, missing
+PY
 # usage errors
 set +e
 "$TF_BIN" run > /dev/null 2>&1; st1=$?
