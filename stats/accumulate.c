@@ -3,6 +3,7 @@
  * stats_internal.h. */
 #include "stats_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,6 +237,7 @@ static void grp_free(grp *g)
     hist_free(&g->first_error);
     hist_free(&g->strict_first_error);
     hist_free(&g->errors);
+    hist_free(&g->fail_status);
     ptab_free(&g->pairs);
     ptab_free(&g->toks);
     free(g->errpos);
@@ -329,6 +331,8 @@ static tf_err grp_merge(grp *into, const grp *from, uint64_t cap)
         e = hist_merge(&into->strict_first_error, &from->strict_first_error);
     if (e == TF_OK)
         e = hist_merge(&into->errors, &from->errors);
+    if (e == TF_OK)
+        e = hist_merge(&into->fail_status, &from->fail_status);
     return e;
 }
 
@@ -459,13 +463,18 @@ tf_err tf_stats_add_error(tf_stats *s, const char *kind)
     return tf_stats_add_error_keyed(s, NULL, kind);
 }
 
-/* Add one endpoint sample's outcome and usage to g. */
-static void grp_add_sample(grp *g, const tf_sample_usage *u)
+/* Add one endpoint sample's outcome and usage to g. A failed sample is
+ * also counted under its last status, so that a run refused by the server
+ * (401) reads differently from one that overloaded it (503). */
+static tf_err grp_add_sample(grp *g, const tf_sample_usage *u)
 {
     g->ep[EP_SAMPLES]++;
     if (u->failed) {
+        char st[24];
+        snprintf(st, sizeof st, "%ld",
+                 u->last_status > 0 && u->last_status < 1000 ? u->last_status : 0L);
         g->ep[EP_FAILED]++;
-        return;
+        return tf_hist_add(&g->fail_status, st, 1);
     }
     g->ep[EP_TRUNCATED] += u->truncated;
     if (u->prompt_tokens < 0 || u->completion_tokens < 0)
@@ -476,16 +485,16 @@ static void grp_add_sample(grp *g, const tf_sample_usage *u)
         g->ep[EP_COMPLETION] += (uint64_t)u->completion_tokens;
     if (u->reasoning_tokens > 0)
         g->ep[EP_REASONING] += (uint64_t)u->reasoning_tokens;
+    return TF_OK;
 }
 
 tf_err tf_stats_add_sample_keyed(tf_stats *s, const char *key, const tf_sample_usage *u)
 {
-    grp_add_sample(&s->all, u);
-    tf_err e = TF_OK;
-    if (key) {
+    tf_err e = grp_add_sample(&s->all, u);
+    if (e == TF_OK && key) {
         grp *g = tf_stats_group(s, key, &e);
         if (g)
-            grp_add_sample(g, u);
+            e = grp_add_sample(g, u);
     }
     return e;
 }

@@ -271,6 +271,7 @@ static cJSON *grp_state_json(const grp *g)
     ok = ok && epj;
     for (int i = 0; ok && i < EP_N; i++)
         ok = tf_json_add_u64(epj, tf_stats_ep_names[i], g->ep[i]);
+    ok = ok && cJSON_AddItemToObject(epj, "failures_by_status", tf_hist_json(&g->fail_status));
     if (!ok) {
         if (o && !cJSON_GetObjectItemCaseSensitive(o, "errpos"))
             cJSON_Delete(ep);
@@ -306,10 +307,14 @@ static int grp_from_state(const cJSON *j, grp *g)
              g->len.n == g->verified;
     for (int i = 0; ok && i < g->nerrpos; i++)
         ok = u64_from(cJSON_GetArrayItem(ep, i), &g->errpos[i]);
-    /* "endpoint" is absent from states of older parts: zeros */
+    /* "endpoint" is absent from states of older parts: zeros; so is its
+     * "failures_by_status" (an unfinished job resumed by a newer binary) */
     const cJSON *epj = cJSON_GetObjectItemCaseSensitive(j, "endpoint");
     for (int i = 0; ok && epj && i < EP_N; i++)
         ok = get_u64(epj, tf_stats_ep_names[i], &g->ep[i]);
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(epj, "failures_by_status");
+    if (ok && fs)
+        ok = hist_from(fs, &g->fail_status);
     return ok;
 }
 

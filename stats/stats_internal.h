@@ -114,6 +114,7 @@ typedef struct grp {
     uint64_t errpos_n;           /* items with a first error step */
     uint64_t errpos_empty;       /* ... whose trace is empty */
     uint64_t ep[EP_N];           /* endpoint samples: counts and usage sums (EP_*) */
+    hist fail_status;            /* failed samples by their last HTTP status ("0": none) */
 } grp;
 
 struct tf_stats {

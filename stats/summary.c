@@ -444,8 +444,13 @@ static cJSON *endpoint_json(const grp *g, const tf_stats_config *cfg)
 {
     cJSON *o = cJSON_CreateObject();
     int ok = o != NULL;
-    for (int i = 0; ok && i < EP_N; i++)
+    for (int i = 0; ok && i < EP_N; i++) {
         ok = tf_json_add_u64(o, tf_stats_ep_names[i], g->ep[i]);
+        /* the failures by last status follow their total */
+        if (ok && i == EP_FAILED)
+            ok =
+                cJSON_AddItemToObject(o, "fetch_failures_by_status", tf_hist_json(&g->fail_status));
+    }
     if (ok && cfg->has_prices) {
         double p = (double)g->ep[EP_PROMPT] / 1e6 * cfg->price_prompt;
         double c = (double)g->ep[EP_COMPLETION] / 1e6 * cfg->price_completion;

@@ -202,6 +202,7 @@ static tf_err make_output(fetch_state *s, tf_fetch_result *r, tf_output **out)
     fo->out.sample = r->sample;
     fo->out.usage = &fo->use;
     fo->use = (tf_sample_usage){.failed = !r->ok,
+                                .last_status = r->ok ? 0 : r->status,
                                 .truncated = r->ok && r->reply.truncated,
                                 .prompt_tokens = r->ok ? r->reply.prompt_tokens : -1,
                                 .completion_tokens = r->ok ? r->reply.completion_tokens : -1,

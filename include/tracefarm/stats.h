@@ -121,6 +121,10 @@ tf_err tf_stats_add_error_keyed(tf_stats *s, const char *key, const char *kind) 
  * response did not give them (or the sample failed). */
 typedef struct tf_sample_usage {
     bool failed;               /* no response after every attempt */
+    long last_status;          /* failed: the last attempt's HTTP status, 0 when no HTTP
+                                  response came (or, source "cache", the cache lacked it);
+                                  counted per status in the summary's
+                                  fetch_failures_by_status. Ignored unless failed */
     bool truncated;            /* finish_reason "length" */
     int64_t prompt_tokens;     /* usage.prompt_tokens, or -1 */
     int64_t completion_tokens; /* usage.completion_tokens, or -1 */

@@ -336,6 +336,127 @@ static void test_answer_noun(void)
     tf_stats_free(answer);
 }
 
+/* Endpoint sample i: failed ones with a last status drawn from a few
+ * (0: no response), the others ok, some truncated. */
+static const long statuses[] = {0, 401, 429, 500, 503};
+
+static tf_sample_usage usage_of(unsigned i)
+{
+    unsigned h = i * 2246822519u;
+    tf_sample_usage u = {.failed = h % 5 < 2,
+                         .last_status = statuses[(h >> 3) % 5],
+                         .truncated = (h >> 7) % 4 == 0,
+                         .prompt_tokens = 10,
+                         .completion_tokens = (h >> 9) % 300,
+                         .reasoning_tokens = -1};
+    return u;
+}
+
+/* A sample and its item: verified or, when it failed, a fetch_failed item. */
+static tf_err add_sample(tf_stats *s, unsigned i)
+{
+    const char *key = keys[(i * 5u) % 3];
+    tf_sample_usage u = usage_of(i);
+    tf_err e = tf_stats_add_sample_keyed(s, key, &u);
+    tf_facts f = facts_of(i);
+    if (e == TF_OK)
+        e = u.failed ? tf_stats_add_error_keyed(s, key, "fetch_failed")
+                     : tf_stats_add_keyed(s, key, &f);
+    return e;
+}
+
+/* Failed samples are counted per last status, per group, exactly and the
+ * same for any partition; the counts add up to fetch_failures; states of
+ * older parts (without them) still read. */
+static void test_failure_status(void)
+{
+    enum { N = 3000 };
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    c.endpoint = 1;
+    srand(17);
+    tf_stats *one = partitioned(&c, N, 1, add_sample);
+    char *want = all_text(one);
+    for (int trial = 0; trial < 8; trial++) {
+        tf_stats *m = partitioned(&c, N, 1 + rand() % 16, add_sample);
+        char *got = all_text(m);
+        CHECKF(got && want && strcmp(got, want) == 0, "status trial %d differs", trial);
+        free(got);
+        tf_stats_free(m);
+    }
+    /* an independent count, overall and for the group keys[0] */
+    double by[5] = {0}, by0[5] = {0}, failed = 0;
+    for (unsigned i = 0; i < N; i++) {
+        tf_sample_usage u = usage_of(i);
+        if (!u.failed)
+            continue;
+        int k = (int)(((i * 2246822519u) >> 3) % 5);
+        by[k]++;
+        failed++;
+        if ((i * 5u) % 3 == 0)
+            by0[k]++;
+    }
+    cJSON *o = tf_stats_summary_json(one);
+    const cJSON *ep = cJSON_GetObjectItem(o, "endpoint");
+    const cJSON *fs = cJSON_GetObjectItem(ep, "fetch_failures_by_status");
+    CHECK(cJSON_GetObjectItem(ep, "fetch_failures")->valuedouble == failed && failed > 0);
+    CHECK(cJSON_GetArraySize(fs) == 5);
+    double sum = 0;
+    for (int k = 0; k < 5; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "%ld", statuses[k]);
+        const cJSON *v = cJSON_GetObjectItem(fs, name);
+        CHECKF(cJSON_IsNumber(v) && v->valuedouble == by[k], "status %s", name);
+        sum += cJSON_IsNumber(v) ? v->valuedouble : 0;
+    }
+    CHECK(sum == failed);
+    /* the keys follow fetch_failures, in text order */
+    CHECK(fs && fs->string && strcmp(fs->prev->string, "fetch_failures") == 0);
+    CHECK(fs && fs->child && strcmp(fs->child->string, "0") == 0 &&
+          strcmp(fs->child->next->string, "401") == 0);
+    cJSON_Delete(o);
+    int ovf = 0;
+    cJSON *g = tf_stats_groups_json(one, &ovf);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, g)
+    {
+        char *k = cJSON_PrintUnformatted(cJSON_GetObjectItem(e, "key"));
+        if (k && strcmp(k, keys[0]) == 0) {
+            const cJSON *gs =
+                cJSON_GetObjectItem(cJSON_GetObjectItem(e, "endpoint"), "fetch_failures_by_status");
+            for (int s = 0; s < 5; s++) {
+                char name[8];
+                snprintf(name, sizeof name, "%ld", statuses[s]);
+                const cJSON *v = cJSON_GetObjectItem(gs, name);
+                CHECKF(by0[s] == 0 ? !v : (cJSON_IsNumber(v) && v->valuedouble == by0[s]),
+                       "group %s, status %s", k, name);
+            }
+        }
+        free(k);
+    }
+    cJSON_Delete(g);
+    /* a state without "failures_by_status" (an older part) reads as none */
+    cJSON *st = tf_stats_state_json(one);
+    char *text = cJSON_PrintUnformatted(st);
+    CHECK(text && strstr(text, "\"failures_by_status\""));
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "overall"), "endpoint"),
+                               "failures_by_status");
+    tf_stats *back = NULL;
+    CHECK(tf_stats_from_state(st, &back, NULL) == TF_OK);
+    tf_stats *merged = tf_stats_create_with(&c);
+    CHECK(back && merged && tf_stats_merge(merged, back) == TF_OK);
+    o = merged ? tf_stats_summary_json(merged) : NULL;
+    fs = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "endpoint"), "fetch_failures_by_status");
+    CHECK(cJSON_IsObject(fs) && cJSON_GetArraySize(fs) == 0);
+    cJSON_Delete(o);
+    tf_stats_free(merged);
+    tf_stats_free(back);
+    free(text);
+    cJSON_Delete(st);
+    free(want);
+    tf_stats_free(one);
+}
+
 static char *summary_text(const tf_stats *s)
 {
     cJSON *j = tf_stats_summary_json(s);
@@ -425,5 +546,6 @@ int main(void)
     test_bad();
     test_state_names();
     test_answer_noun();
+    test_failure_status();
     return tf_test_done();
 }
