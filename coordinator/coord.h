@@ -15,6 +15,7 @@
 /* Per-shard state on rank 0. */
 typedef struct shard_state {
     uint8_t done;     /* journaled */
+    uint8_t resumed;  /* journaled by an earlier run (resume): not this run's work */
     uint8_t attempts; /* attempts handed out in this run */
     double started;   /* MPI_Wtime of the latest attempt */
 } shard_state;

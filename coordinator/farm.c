@@ -188,6 +188,7 @@ static int resume(coord *c, tf_journal_state *js, tf_plan **plan, const char *jp
         if (!ok)
             continue;
         c->sh[r->shard].done = 1;
+        c->sh[r->shard].resumed = 1;
         c->winners[r->shard] = r->attempt;
         c->ndone++;
     }
@@ -325,10 +326,19 @@ static int finish(coord *c, int quiet)
     }
     ri->t_merged = MPI_Wtime();
     int status = TF_EXIT_FATAL;
+    /* run.json counts what this invocation did: the shards not resumed */
+    uint8_t *mine = calloc(c->nshards ? c->nshards : 1, 1);
+    for (size_t k = 0; mine && k < c->nshards; k++)
+        mine[k] = !c->sh[k].resumed;
+    ri->this_run = mine;
+    cJSON *run = NULL;
+    if (err == TF_OK && !mine)
+        err = TF_ERR_NOMEM;
     if (err == TF_OK) {
         tf_test_kill("output", 2);
         status = tf_stats_errors(total) ? TF_EXIT_ITEM_ERRORS : TF_EXIT_OK;
-        err = tf_write_run_json(job, c->plan, total, ri, c->partdir, c->winners, status, &d);
+        run = tf_run_json(job, c->plan, total, ri, c->partdir, c->winners, status, &d);
+        err = run ? tf_write_run_json(job, run, &d) : TF_ERR_NOMEM;
     }
     if (err == TF_OK) {
         tf_test_kill("output", 3);
@@ -351,6 +361,9 @@ static int finish(coord *c, int quiet)
                     "in %s/items.jsonl.zst\n",
                     tf_stats_errors(total), job->output);
     }
+    cJSON_Delete(run);
+    ri->this_run = NULL;
+    free(mine);
     tf_stats_free(total);
     return status;
 }

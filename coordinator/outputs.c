@@ -223,9 +223,13 @@ static int add_num(cJSON *o, const char *key, double v)
     return cJSON_AddNumberToObject(o, key, v) != NULL;
 }
 
-/* The "fetch" figures of the merged parts, summed (NULL when none has any). */
+/* The "fetch" figures of the merged parts of the shards k with mine[k]
+ * set (mine NULL: every shard), summed. With timing, also the wall-clock
+ * span from the first shard's start to the last one's end and the
+ * throughput over it; without (the totals over several invocations, whose
+ * span would include the time between them), neither. */
 static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *attempts,
-                           cJSON **out)
+                           const uint8_t *mine, int timing, cJSON **out)
 {
     *out = NULL;
     tf_fetch_stats *total = malloc(sizeof *total);
@@ -236,6 +240,8 @@ static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *
     if (total)
         tf_fetch_stats_init(total);
     for (size_t k = 0; err == TF_OK && k < nshards; k++) {
+        if (mine && !mine[k])
+            continue;
         char *dir = tf_part_dir(partdir, attempts ? attempts[k] : 0);
         tf_part_meta m;
         memset(&m, 0, sizeof m);
@@ -257,17 +263,21 @@ static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *
         tf_part_meta_clear(&m);
         free(dir);
     }
-    cJSON *j = err == TF_OK && shards ? tf_fetch_stats_json(total) : NULL;
-    if (err == TF_OK && shards && !j)
+    /* zeros, not nothing, when no shard of this run asked: a fully resumed
+     * run sent no request */
+    cJSON *j = err == TF_OK ? tf_fetch_stats_json(total) : NULL;
+    if (err == TF_OK && !j)
         err = TF_ERR_NOMEM;
     if (j) {
         /* the bucket list is for merging, not for reading */
         cJSON_DeleteItemFromObjectCaseSensitive(j, "latency_hist");
         double secs = t1 > t0 ? t1 - t0 : 0;
         double toks = (double)(total->prompt_tokens + total->completion_tokens);
-        if (!add_num(j, "shards", (double)shards) || !add_num(j, "seconds", secs) ||
-            !add_num(j, "requests_per_second", secs > 0 ? (double)total->requests / secs : 0) ||
-            !add_num(j, "tokens_per_second", secs > 0 ? toks / secs : 0)) {
+        if (!add_num(j, "shards", (double)shards) ||
+            (timing &&
+             (!add_num(j, "seconds", secs) ||
+              !add_num(j, "requests_per_second", secs > 0 ? (double)total->requests / secs : 0) ||
+              !add_num(j, "tokens_per_second", secs > 0 ? toks / secs : 0)))) {
             cJSON_Delete(j);
             j = NULL;
             err = TF_ERR_NOMEM;
@@ -279,6 +289,31 @@ static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *
     return err;
 }
 
+/* Items and error items of the shards k with mine[k] set, from their
+ * parts' statistics. */
+static tf_err items_of(const char *partdir, size_t nshards, const uint32_t *attempts,
+                       const uint8_t *mine, uint64_t *items, uint64_t *errors, tf_diag *d)
+{
+    *items = *errors = 0;
+    for (size_t k = 0; k < nshards; k++) {
+        if (mine && !mine[k])
+            continue;
+        char *dir = tf_part_dir(partdir, attempts ? attempts[k] : 0);
+        tf_part_meta m;
+        memset(&m, 0, sizeof m);
+        tf_err err = dir ? tf_part_read_meta(dir, k, &m, d) : TF_ERR_NOMEM;
+        if (err == TF_OK) {
+            *items += tf_stats_items(m.stats);
+            *errors += tf_stats_errors(m.stats);
+        }
+        tf_part_meta_clear(&m);
+        free(dir);
+        if (err != TF_OK)
+            return err;
+    }
+    return TF_OK;
+}
+
 void tf_iso_now(char *buf, size_t n)
 {
     time_t t = time(NULL);
@@ -287,13 +322,14 @@ void tf_iso_now(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
-                         const tf_run_info *ri, const char *partdir, const uint32_t *attempts,
-                         int status, tf_diag *d)
+cJSON *tf_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
+                   const tf_run_info *ri, const char *partdir, const uint32_t *attempts, int status,
+                   tf_diag *d)
 {
     cJSON *r = cJSON_CreateObject();
     if (!r)
-        return TF_ERR_NOMEM;
+        return NULL;
+    size_t nshards = tf_plan_count(plan);
     char finished[32];
     tf_iso_now(finished, sizeof finished);
     char mpiver[MPI_MAX_LIBRARY_VERSION_STRING];
@@ -302,6 +338,13 @@ tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats 
     char *nl = strchr(mpiver, '\n');
     if (nl)
         *nl = '\0';
+    /* what this invocation did: the shards it journaled, not those resumed
+     * from an earlier run's journal */
+    uint64_t my_items = 0, my_errors = 0;
+    size_t my_shards = 0;
+    for (size_t k = 0; k < nshards; k++)
+        my_shards += !ri->this_run || ri->this_run[k];
+    int ok = items_of(partdir, nshards, attempts, ri->this_run, &my_items, &my_errors, d) == TF_OK;
     cJSON_AddStringToObject(r, "format", "tracefarm-run/1");
     cJSON_AddStringToObject(r, "job", job->name);
     cJSON_AddItemToObject(r, "spec", tf_job_spec(job));
@@ -315,15 +358,18 @@ tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats 
     cJSON_AddNumberToObject(t, "total", ri->t_merged - ri->t_start);
     cJSON_AddNumberToObject(r, "ranks", ri->nranks);
     cJSON_AddNumberToObject(r, "workers", ri->nranks > 1 ? ri->nranks - 1 : 1);
-    cJSON_AddNumberToObject(r, "shards", (double)tf_plan_count(plan));
+    cJSON_AddNumberToObject(r, "shards", (double)nshards);
     cJSON_AddNumberToObject(r, "shards_resumed", (double)ri->resumed);
     cJSON_AddNumberToObject(r, "straggler_attempts", (double)ri->extra_attempts);
     cJSON_AddNumberToObject(r, "straggler_results_dropped", (double)ri->dropped);
     cJSON_AddNumberToObject(r, "items", (double)tf_stats_items(total));
     cJSON_AddNumberToObject(r, "item_errors", (double)tf_stats_errors(total));
+    cJSON *mine = cJSON_AddObjectToObject(r, "this_run");
+    cJSON_AddNumberToObject(mine, "shards", (double)my_shards);
+    cJSON_AddNumberToObject(mine, "items", (double)my_items);
+    cJSON_AddNumberToObject(mine, "item_errors", (double)my_errors);
     double secs = ri->t_merged - ri->t_start;
-    cJSON_AddNumberToObject(r, "items_per_second",
-                            secs > 0 ? (double)tf_stats_items(total) / secs : 0);
+    cJSON_AddNumberToObject(r, "items_per_second", secs > 0 ? (double)my_items / secs : 0);
     cJSON *by = cJSON_AddArrayToObject(r, "shards_by_rank");
     cJSON *hosts = cJSON_AddArrayToObject(r, "hosts");
     for (int i = 0; i < ri->nranks; i++) {
@@ -331,18 +377,39 @@ tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats 
         cJSON_AddItemToArray(hosts, cJSON_CreateString(ri->hosts + (size_t)i * ri->host_len));
     }
     /* sources "endpoint" and "cache": requests, retries, statuses, latency,
-     * cache, throughput */
-    cJSON *fetch = NULL;
-    if (fetch_report(partdir, tf_plan_count(plan), attempts, &fetch) == TF_OK && fetch)
-        cJSON_AddItemToObject(r, "fetch", fetch);
+     * cache, throughput of this invocation; the same counts over every
+     * invocation whose parts were merged, apart */
+    if (job->work.source != TF_SOURCE_RECORD) {
+        cJSON *fetch = NULL, *all = NULL;
+        ok = ok && fetch_report(partdir, nshards, attempts, ri->this_run, 1, &fetch) == TF_OK &&
+             fetch_report(partdir, nshards, attempts, NULL, 0, &all) == TF_OK &&
+             cJSON_AddItemToObject(r, "fetch", fetch);
+        if (ok)
+            fetch = NULL;
+        ok = ok && cJSON_AddItemToObject(r, "fetch_all_runs", all);
+        if (ok)
+            all = NULL;
+        cJSON_Delete(fetch);
+        cJSON_Delete(all);
+    }
     cJSON *v = cJSON_AddObjectToObject(r, "versions");
     cJSON_AddStringToObject(v, "tracefarm", TF_VERSION);
     cJSON_AddStringToObject(v, "mpi", mpiver);
     cJSON_AddStringToObject(v, "cjson", cJSON_Version());
     cJSON_AddStringToObject(v, "zstd", ZSTD_versionString());
     cJSON_AddStringToObject(v, "curl", curl_version());
-    char *text = cJSON_Print(r);
-    cJSON_Delete(r);
+    if (!ok || !v || !mine || !t) {
+        if (!d->msg[0])
+            tf_diag_set(d, "run.json: %s", tf_strerror(TF_ERR_NOMEM));
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}
+
+tf_err tf_write_run_json(const tf_job *job, const cJSON *run, tf_diag *d)
+{
+    char *text = cJSON_Print(run);
     char *path = tf_path_join(job->output, "run.json");
     tf_err err = TF_ERR_NOMEM;
     if (text && path) {

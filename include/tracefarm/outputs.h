@@ -42,19 +42,29 @@ typedef struct tf_run_info {
     const uint64_t *shards_by_rank;                /* nranks: shards each rank did */
     const char *hosts;                             /* nranks names of host_len bytes each */
     size_t host_len;
-    size_t resumed;        /* shards done by earlier runs (journal) */
-    size_t extra_attempts; /* straggler attempts handed out */
-    size_t dropped;        /* straggler results that came second */
+    size_t resumed;          /* shards done by earlier runs (journal) */
+    const uint8_t *this_run; /* per shard of the plan: 1 when this invocation did (journaled)
+                                it, 0 when it was resumed from an earlier run's journal;
+                                NULL: every shard. Borrowed */
+    size_t extra_attempts;   /* straggler attempts handed out */
+    size_t dropped;          /* straggler results that came second */
 } tf_run_info;
 
-/* Write run.json: everything that varies between runs of the same job
- * (times, ranks, hosts, versions, the resolved spec, and the source's
- * accounting summed over the parts that were merged: requests, retries,
- * statuses, latency percentiles, cache hits, throughput). The parts of
- * shard k are read from tf_part_dir(partdir, attempts[k]). */
-tf_err tf_write_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
-                         const tf_run_info *ri, const char *partdir, const uint32_t *attempts,
-                         int status, tf_diag *d) TF_MUST_USE;
+/* run.json as an object: everything that varies between runs of the same
+ * job (times, ranks, hosts, versions, the resolved spec, status) and what
+ * this invocation did (docs/outputs.md): "this_run" and, for sources
+ * "endpoint" and "cache", "fetch" (requests, retries, statuses, latency
+ * percentiles, cache hits, tokens, throughput) count only the shards
+ * ri->this_run marks; "fetch_all_runs" sums every merged part, whichever
+ * invocation did it. The parts of shard k are read from
+ * tf_part_dir(partdir, attempts[k]). Caller frees with cJSON_Delete; NULL
+ * with d set on failure. */
+cJSON *tf_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
+                   const tf_run_info *ri, const char *partdir, const uint32_t *attempts, int status,
+                   tf_diag *d);
+
+/* Write run (from tf_run_json) to OUTPUT/run.json, atomically. */
+tf_err tf_write_run_json(const tf_job *job, const cJSON *run, tf_diag *d) TF_MUST_USE;
 
 /* The readable end of a run on stdout: the overall figures of the merged
  * statistics. */
