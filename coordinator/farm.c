@@ -311,7 +311,9 @@ out:
 }
 
 /* Rank 0 after the shards are done: merge, write outputs, mark the journal
- * ended, remove the parts, report. */
+ * ended, remove the parts, report. The status says whether every item was
+ * verified (0), some were not (3), or more than warn_share of the items
+ * were errors or of the responses truncated (4, with a warning). */
 static int finish(coord *c, int quiet)
 {
     const tf_job *job = c->job;
@@ -332,11 +334,17 @@ static int finish(coord *c, int quiet)
         mine[k] = !c->sh[k].resumed;
     ri->this_run = mine;
     cJSON *run = NULL;
-    if (err == TF_OK && !mine)
+    cJSON *overall = err == TF_OK ? tf_stats_summary_json(total) : NULL;
+    if (err == TF_OK && (!mine || !overall))
         err = TF_ERR_NOMEM;
+    tf_shortfall sf;
+    memset(&sf, 0, sizeof sf);
     if (err == TF_OK) {
         tf_test_kill("output", 2);
-        status = tf_stats_errors(total) ? TF_EXIT_ITEM_ERRORS : TF_EXIT_OK;
+        tf_shortfall_of(job, overall, &sf);
+        status = sf.errors_over || sf.truncated_over ? TF_EXIT_OVER_SHARE
+                 : tf_stats_errors(total)            ? TF_EXIT_ITEM_ERRORS
+                                                     : TF_EXIT_OK;
         run = tf_run_json(job, c->plan, total, ri, c->partdir, c->winners, status, &d);
         err = run ? tf_write_run_json(job, run, &d) : TF_ERR_NOMEM;
     }
@@ -353,14 +361,17 @@ static int finish(coord *c, int quiet)
         clear_parts(c->partdir);
         rmdir(c->partdir);
         if (!quiet)
-            tf_print_summary(job, total, tf_plan_count(c->plan), ri->nranks,
-                             ri->t_merged - ri->t_start);
-        if (tf_stats_errors(total))
+            tf_print_summary(job, total, overall, run);
+        /* the warnings come last, on stderr, whatever --quiet says */
+        fflush(stdout);
+        if (tf_stats_errors(total) && !sf.errors_over)
             fprintf(stderr,
                     "tracefarm: %" PRIu64 " item(s) could not be verified; see \"error\" "
                     "in %s/items.jsonl.zst\n",
                     tf_stats_errors(total), job->output);
+        tf_warn_shortfall(job, overall, &sf);
     }
+    cJSON_Delete(overall);
     cJSON_Delete(run);
     ri->this_run = NULL;
     free(mine);

@@ -35,8 +35,9 @@ static void usage(FILE *f)
                "  mpirun -n 4 tracefarm run jobs/maze-offline.json\n"
                "\n"
                "exit status: 0 all items verified; 3 done, some items are errors;\n"
-               "2 bad usage, job spec or output directory (nothing done); 1 fatal error;\n"
-               "75 stopped by SIGTERM/SIGUSR1, run again to resume.\n"
+               "4 done, more than warn_share of the items are errors or of the responses\n"
+               "truncated; 2 bad usage, job spec or output directory (nothing done);\n"
+               "1 fatal error; 75 stopped by SIGTERM/SIGUSR1, run again to resume.\n"
                "Job spec keys: docs/job.md; outputs: docs/outputs.md.\n");
 }
 
@@ -82,6 +83,9 @@ static const tf_opt_cmd run_cmd = {
     .epilog = "exit status:\n"
               "   0  finished; every item verified\n"
               "   3  finished; some items are error items\n"
+              "   4  finished; more than warn_share (job spec, default 0.1) of the items are\n"
+              "      error items, or of the responses are truncated (finish_reason\n"
+              "      \"length\"): a warning line says which\n"
               "   2  bad usage, bad job spec, or the output directory belongs to another\n"
               "      job or its corpus changed (without --force); nothing was done\n"
               "   1  fatal: the job could not finish (run again to resume)\n"

@@ -9,6 +9,8 @@
  */
 #include "tracefarm/outputs.h"
 
+#include "tracefarm/farm.h"
+
 #include "tracefarm/fetch.h"
 #include "tracefarm/part.h"
 #include "tracefarm/testhook.h"
@@ -424,6 +426,146 @@ tf_err tf_write_run_json(const tf_job *job, const cJSON *run, tf_diag *d)
 
 /* ----- the readable end of a run ------------------------------------------------------ */
 
+/* A count from a summary or run.json (JSON numbers: exact below 2^53), 0
+ * when absent. */
+static uint64_t count_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+/* A histogram object as "key n, key n" into buf ("none" when empty);
+ * prefix goes before each key ("HTTP "). */
+static void hist_text(const cJSON *h, const char *prefix, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    const cJSON *e;
+    cJSON_ArrayForEach(e, h)
+    {
+        if (used >= n)
+            break;
+        int m = snprintf(buf + used, n - used, "%s%s%s %" PRIu64, used ? ", " : "", prefix,
+                         e->string, cJSON_IsNumber(e) ? (uint64_t)e->valuedouble : 0);
+        used += m > 0 ? (size_t)m : 0;
+    }
+    if (!buf[0])
+        snprintf(buf, n, "none");
+}
+
+/* k / n as a percentage, or "-" when n is 0. */
+static void pct_text(uint64_t k, uint64_t n, char *buf, size_t len)
+{
+    if (n)
+        snprintf(buf, len, "%6.2f %%", 100.0 * (double)k / (double)n);
+    else
+        snprintf(buf, len, "     -  ");
+}
+
+void tf_shortfall_of(const tf_job *job, const cJSON *overall, tf_shortfall *f)
+{
+    memset(f, 0, sizeof *f);
+    f->items = count_of(overall, "items");
+    f->item_errors = count_of(overall, "item_errors");
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(overall, "endpoint");
+    uint64_t samples = count_of(ep, "samples"), failed = count_of(ep, "fetch_failures");
+    f->responses = samples > failed ? samples - failed : 0;
+    f->truncated = count_of(ep, "truncated");
+    /* strictly more: warn_share 1 never warns, 0 warns on the first one */
+    f->errors_over = f->items && (double)f->item_errors > job->warn_share * (double)f->items;
+    f->truncated_over =
+        f->responses && (double)f->truncated > job->warn_share * (double)f->responses;
+}
+
+void tf_warn_shortfall(const tf_job *job, const cJSON *overall, const tf_shortfall *f)
+{
+    char pct[16], kinds[512], st[256];
+    if (f->errors_over) {
+        pct_text(f->item_errors, f->items, pct, sizeof pct);
+        hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), "", kinds,
+                  sizeof kinds);
+        const cJSON *fs = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(overall, "endpoint"), "fetch_failures_by_status");
+        hist_text(fs, "HTTP ", st, sizeof st);
+        fprintf(stderr,
+                "tracefarm: warning: %" PRIu64 " of %" PRIu64 " items (%s) could not be "
+                "verified (%s%s%s), more than warn_share %g; see \"error\" in "
+                "%s/items.jsonl.zst (exit status %d)\n",
+                f->item_errors, f->items, pct + strspn(pct, " "), kinds,
+                fs && fs->child ? "; fetch failures by last status: " : "",
+                fs && fs->child ? st : "", job->warn_share, job->output, TF_EXIT_OVER_SHARE);
+    }
+    if (f->truncated_over) {
+        pct_text(f->truncated, f->responses, pct, sizeof pct);
+        fprintf(stderr,
+                "tracefarm: warning: %" PRIu64 " of %" PRIu64 " responses (%s) were cut by "
+                "max_tokens (finish_reason \"length\"), more than warn_share %g: their traces "
+                "end early; raise the endpoint's max_tokens (exit status %d)\n",
+                f->truncated, f->responses, pct + strspn(pct, " "), job->warn_share,
+                TF_EXIT_OVER_SHARE);
+    }
+}
+
+/* One line of the accounting: a label, a count and, with a denominator,
+ * its percentage, then a note. */
+static void acc_line(const char *label, uint64_t k, uint64_t den, int with_pct, const char *note)
+{
+    char pct[16] = "";
+    if (with_pct)
+        pct_text(k, den, pct, sizeof pct);
+    printf("  %-34s %10" PRIu64 "%s%s%s%s\n", label, k, with_pct ? "  " : "", pct,
+           note[0] ? "  " : "", note);
+}
+
+void tf_print_accounting(const cJSON *overall, const cJSON *run)
+{
+    char note[640], hist[512];
+    uint64_t items = count_of(overall, "items"), errors = count_of(overall, "item_errors");
+    acc_line("items", items, 0, 0, "");
+    hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), "", hist, sizeof hist);
+    snprintf(note, sizeof note, "by kind: %s", hist);
+    acc_line("item errors", errors, items, 1, errors ? note : "");
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(overall, "endpoint");
+    if (cJSON_IsObject(ep)) {
+        uint64_t samples = count_of(ep, "samples"), failed = count_of(ep, "fetch_failures");
+        uint64_t responses = samples > failed ? samples - failed : 0;
+        acc_line("samples requested", samples, 0, 0, "");
+        hist_text(cJSON_GetObjectItemCaseSensitive(ep, "fetch_failures_by_status"), "HTTP ", hist,
+                  sizeof hist);
+        snprintf(note, sizeof note, "by last status: %s", hist);
+        acc_line("fetch failures", failed, samples, 1, failed ? note : "");
+        snprintf(note, sizeof note, "of %" PRIu64 " responses", responses);
+        acc_line("truncated (finish_reason length)", count_of(ep, "truncated"), responses, 1, note);
+        printf("  tokens: prompt %" PRIu64 ", completion %" PRIu64 ", reasoning %" PRIu64
+               " (every response, cached or not)\n",
+               count_of(ep, "prompt_tokens"), count_of(ep, "completion_tokens"),
+               count_of(ep, "reasoning_tokens"));
+        const cJSON *cost = cJSON_GetObjectItemCaseSensitive(ep, "cost");
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(cost, "total");
+        if (cJSON_IsNumber(ct))
+            printf("  cost: %.6g (prompt %.6g, completion %.6g; endpoint.price_per_million)\n",
+                   ct->valuedouble,
+                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cost, "prompt")),
+                   cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cost, "completion")));
+        else
+            printf("  cost: - (no endpoint.price_per_million)\n");
+    }
+    const cJSON *fetch = cJSON_GetObjectItemCaseSensitive(run, "fetch");
+    if (cJSON_IsObject(fetch)) {
+        const cJSON *all = cJSON_GetObjectItemCaseSensitive(run, "fetch_all_runs");
+        printf("  requests sent %" PRIu64 ", retries %" PRIu64 ", cache hits %" PRIu64
+               " (this run, run.json fetch)",
+               count_of(fetch, "requests"), count_of(fetch, "retries"),
+               count_of(fetch, "cache_hits"));
+        if (cJSON_IsObject(all) && count_of(all, "shards") != count_of(fetch, "shards"))
+            printf("; all runs of the job: requests %" PRIu64 ", retries %" PRIu64
+                   ", cache hits %" PRIu64,
+                   count_of(all, "requests"), count_of(all, "retries"),
+                   count_of(all, "cache_hits"));
+        printf("\n");
+    }
+}
+
 /* A count and its percentage of den, for the terminal. */
 static void print_rate(const char *label, const cJSON *o, const char *key)
 {
@@ -439,32 +581,27 @@ static void print_rate(const char *label, const cJSON *o, const char *key)
 /* A histogram object as "label: key n, key n". */
 static void print_hist(const char *label, const cJSON *h)
 {
-    printf("  %s:", label);
-    if (!h || !h->child)
-        printf(" none");
-    const cJSON *e;
-    const char *sep = "";
-    cJSON_ArrayForEach(e, h)
-    {
-        printf("%s %s %.0f", sep, e->string, e->valuedouble);
-        sep = ",";
-    }
-    printf("\n");
+    char text[512];
+    hist_text(h, "", text, sizeof text);
+    printf("  %s: %s\n", label, text);
 }
 
-void tf_print_summary(const tf_job *job, const tf_stats *total, size_t nshards, int nranks,
-                      double seconds)
+void tf_print_summary(const tf_job *job, const tf_stats *total, const cJSON *o, const cJSON *run)
 {
     const tf_work *work = &job->work;
     const char *a = work->dom->answer_noun;
-    cJSON *o = tf_stats_summary_json(total);
     if (!o)
         return;
-    printf("tracefarm: job \"%s\" (%s): %" PRIu64 " items, %zu file%s, %zu shard%s, %d rank%s, "
-           "%.2f s\n",
+    const cJSON *seconds = cJSON_GetObjectItemCaseSensitive(run, "seconds");
+    size_t nshards = (size_t)count_of(run, "shards");
+    uint64_t nranks = count_of(run, "ranks");
+    printf("tracefarm: job \"%s\" (%s): %" PRIu64 " items, %zu file%s, %zu shard%s, %" PRIu64
+           " rank%s, %.2f s\n",
            job->name, work->dom->name, tf_stats_items(total), work->ncorpus,
            work->ncorpus == 1 ? "" : "s", nshards, nshards == 1 ? "" : "s", nranks,
-           nranks == 1 ? "" : "s", seconds);
+           nranks == 1 ? "" : "s",
+           cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(seconds, "total")));
+    tf_print_accounting(o, run);
     char label[64], key[64];
     snprintf(label, sizeof label, "%s valid", a);
     snprintf(key, sizeof key, "%s_valid", a);
@@ -484,7 +621,6 @@ void tf_print_summary(const tf_job *job, const tf_stats *total, size_t nshards, 
         print_rate(label, x, key);
     }
     print_hist("first errors (reference)", cJSON_GetObjectItemCaseSensitive(o, "first_error"));
-    print_hist("item errors", cJSON_GetObjectItemCaseSensitive(o, "item_error_kinds"));
     const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(o, "length_vs_complexity");
     const cJSON *lvn = cJSON_GetObjectItemCaseSensitive(lvc, "n");
     printf("  trace length vs complexity (n %.0f):", cJSON_IsNumber(lvn) ? lvn->valuedouble : 0.0);
@@ -509,5 +645,4 @@ void tf_print_summary(const tf_job *job, const tf_stats *total, size_t nshards, 
     }
     printf("  outputs: %s/summary.json.zst %s/items.jsonl.zst %s/run.json\n", job->output,
            job->output, job->output);
-    cJSON_Delete(o);
 }

@@ -21,6 +21,7 @@ typedef struct top {
     char *name, *description, *domain, *output;
     int source; /* tf_source_kind */
     long shard_items, max_line_bytes, straggler_seconds;
+    double warn_share;
 } top;
 
 /* The generic record fields (the domain adds its own to "fields"). */
@@ -109,6 +110,14 @@ static const tf_key top_keys[] = {
      .dflt = "0",
      .offset = TOP(straggler_seconds),
      .help = "hand a shard running longer than this to an idle rank too; 0: off"},
+    {.name = "warn_share",
+     .type = TF_KEY_NUMBER,
+     .lo = 0,
+     .hi = 1,
+     .dflt = "0.1",
+     .offset = TOP(warn_share),
+     .help = "a run with more than this share of error items, or of truncated responses, "
+             "ends with a warning and exit status 4"},
 };
 #define NTOP (sizeof top_keys / sizeof *top_keys)
 
@@ -585,6 +594,7 @@ static void publish(tf_job *j, const tf_domain *dom)
     j->output = p->top.output;
     j->shard_items = p->top.shard_items;
     j->straggler_seconds = p->top.straggler_seconds;
+    j->warn_share = p->top.warn_share;
     j->group_by = (const char *const *)p->group_by;
     tf_work *w = &j->work;
     w->corpus = (const char *const *)p->corpus;
@@ -792,6 +802,7 @@ cJSON *tf_job_identity(const tf_job *job)
                                           "output",
                                           "shard_items",
                                           "straggler_seconds",
+                                          "warn_share",
                                           "endpoint.concurrency",
                                           "endpoint.connect_timeout_s",
                                           "endpoint.timeout_s",

@@ -16,6 +16,8 @@ enum {
     TF_EXIT_FATAL = 1,       /* the job could not finish */
     TF_EXIT_SPEC = 2,        /* bad usage, job spec or output directory: nothing was done */
     TF_EXIT_ITEM_ERRORS = 3, /* finished; some items are error items */
+    TF_EXIT_OVER_SHARE = 4,  /* finished; more than warn_share of the items are error items,
+                                or of the responses truncated (a warning says which) */
     TF_EXIT_REQUEUE = 75,    /* stopped by SIGTERM/SIGUSR1: run again to resume (EX_TEMPFAIL) */
 };
 

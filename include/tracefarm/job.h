@@ -57,6 +57,8 @@ typedef struct tf_job {
     char *output;           /* output directory */
     long shard_items;       /* target records per shard */
     long straggler_seconds; /* 0: off (docs/resume.md) */
+    double warn_share;      /* more error items or truncated responses than this share:
+                               a warning and exit status 4 (docs/outputs.md) */
     const char *const
         *group_by;     /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
     tf_work work;      /* what every worker needs */
@@ -89,7 +91,8 @@ cJSON *tf_job_spec(const tf_job *j);
 
 /* The job's identity: its resolved spec less the keys that do not change
  * the outputs ("description", "output", "shard_items",
- * "straggler_seconds"), with object keys sorted. Caller frees with
+ * "straggler_seconds", "warn_share", some endpoint keys), with object keys
+ * sorted. Caller frees with
  * cJSON_Delete; NULL on allocation failure. */
 cJSON *tf_job_identity(const tf_job *job);
 

@@ -66,9 +66,36 @@ cJSON *tf_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total
 /* Write run (from tf_run_json) to OUTPUT/run.json, atomically. */
 tf_err tf_write_run_json(const tf_job *job, const cJSON *run, tf_diag *d) TF_MUST_USE;
 
+/* How far a finished run falls short, read off its overall summary
+ * (tf_stats_summary_json): error items among items and truncated
+ * responses (finish_reason "length") among the samples that got a
+ * response, each against the job's warn_share (docs/outputs.md). */
+typedef struct tf_shortfall {
+    uint64_t items, item_errors; /* every item; those that could not be verified */
+    uint64_t responses;          /* endpoint samples that got a response (0 otherwise) */
+    uint64_t truncated;          /* ... of which cut by max_tokens */
+    int errors_over;             /* item_errors / items > warn_share */
+    int truncated_over;          /* truncated / responses > warn_share */
+} tf_shortfall;
+
+void tf_shortfall_of(const tf_job *job, const cJSON *overall, tf_shortfall *f);
+
+/* On stderr, one warning line per share over warn_share, each naming the
+ * counts, the share, the kinds or the cause, and exit status 4. */
+void tf_warn_shortfall(const tf_job *job, const cJSON *overall, const tf_shortfall *f);
+
+/* On stdout, what the items and the requests came to: items, item errors
+ * by kind, and with an endpoint the samples, fetch failures by last status,
+ * truncated responses with their share, tokens, cost (from overall, a
+ * summary group) and requests, retries and cache hits (from run, run.json's
+ * object; NULL: not shown). The end of a run and "tracefarm show" both print
+ * it. */
+void tf_print_accounting(const cJSON *overall, const cJSON *run);
+
 /* The readable end of a run on stdout: the overall figures of the merged
- * statistics. */
-void tf_print_summary(const tf_job *job, const tf_stats *total, size_t nshards, int nranks,
-                      double seconds);
+ * statistics (overall: their tf_stats_summary_json) and run.json's
+ * accounting (run: tf_run_json). */
+void tf_print_summary(const tf_job *job, const tf_stats *total, const cJSON *overall,
+                      const cJSON *run);
 
 #endif

@@ -124,12 +124,15 @@ stop "$PID"
 
 # --- each fault at rate 1: every sample fails, each one an item -------------
 head -n 4 a.jsonl > small.jsonl
-fault() { # fault NAME "SERVER ARGS" "ENDPOINT EXTRA" REASON_WORD
+# every item an error: more than warn_share, so exit 4 and a warning naming
+# the last status, which the summary counts (fetch_failures_by_status)
+fault() { # fault NAME "SERVER ARGS" "ENDPOINT EXTRA" REASON_WORD LAST_STATUS
     start_serve "$1" 60 --rows 8 --cols 8 $2
     spec "$1" "out-$1" "$PORT" '["small.jsonl"]' 2 "\"samples\": 3, \"max_attempts\": 2, \"backoff_ms\": 1, \"backoff_max_ms\": 5${3:+, $3}"
     run_job "$1" 2
-    check "$1: exit 3 (got $ST)" [ "$ST" -eq 3 ]
-    check "$1: 12 fetch_failed items naming '$4'" python3 - "$1.items.jsonl" "$1.summary.json" "$4" <<'PY'
+    check "$1: exit 4 (got $ST)" [ "$ST" -eq 4 ]
+    check "$1: a warning names the share, the kind and the last status" grep -qF "tracefarm: warning: 12 of 12 items (100.00 %) could not be verified (fetch_failed 12; fetch failures by last status: HTTP $5 12), more than warn_share 0.1" "$1.stderr"
+    check "$1: 12 fetch_failed items naming '$4', last status $5" python3 - "$1.items.jsonl" "$1.summary.json" "$4" "$5" <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
 assert len(items) == 12, len(items)
@@ -144,14 +147,17 @@ s = json.load(open(sys.argv[2]))["overall"]
 assert s["items"] == 12 and s["item_errors"] == 12 and s["verified"] == 0, s
 assert s["item_error_kinds"] == {"fetch_failed": 12}, s
 assert s["endpoint"]["samples"] == 12 and s["endpoint"]["fetch_failures"] == 12, s
+assert s["endpoint"]["fetch_failures_by_status"] == {sys.argv[4]: 12}, s["endpoint"]
+named = "no response" if sys.argv[4] == "0" else "HTTP " + sys.argv[4]
+assert all("(last status: %s)" % named in i["error"] for i in items), items[0]
 PY
     stop "$PID"
 }
-fault f429 "--rate-429 1 --retry-after 0" "" "HTTP 429"
-fault f500 "--rate-500 1" "" "HTTP 500"
-fault fhang "--rate-hang 1 --hang-ms 3000" '"timeout_s": 0.3' "Timeout"
-fault ftrunc "--rate-truncated 1" "" "truncated"
-fault fnonjson "--rate-nonjson 1" "" "malformed body"
+fault f429 "--rate-429 1 --retry-after 0" "" "HTTP 429" 429
+fault f500 "--rate-500 1" "" "HTTP 500" 500
+fault fhang "--rate-hang 1 --hang-ms 3000" '"timeout_s": 0.3' "Timeout" 0
+fault ftrunc "--rate-truncated 1" "" "truncated" 200
+fault fnonjson "--rate-nonjson 1" "" "malformed body" 200
 check "hang: no response status" grep -q "last status: no response" fhang.items.jsonl
 check "429: last status named" grep -q "last status: HTTP 429" f429.items.jsonl
 

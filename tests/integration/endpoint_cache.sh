@@ -73,7 +73,7 @@ PY
 spec offmiss out9 9 '["a.jsonl"]' 4 '"cache_dir": "cache1", "params": {"seed": 99}'
 sed -i 's/"source": "endpoint"/"source": "cache"/' offmiss.json
 run_job offmiss 0
-check "source cache, other requests: exit 3 (got $ST)" [ "$ST" -eq 3 ]
+check "source cache, other requests: every item an error, exit 4 (got $ST)" [ "$ST" -eq 4 ]
 check "... 24 cache_miss items" python3 - offmiss.items.jsonl <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
@@ -122,7 +122,7 @@ assert f["requests"] == 24 and f["cache_hits"] == 0, f
 PY
 spec tmiss out6 "$KP" '["a.jsonl"]' 100 '"prompt_template": "{field:nope} {prompt}", "api_key_env": "TF_TEST_EP_KEY"'
 run_job tmiss 0
-check "template with a missing field: exit 3 (got $ST)" [ "$ST" -eq 3 ]
+check "template with a missing field: every item an error, exit 4 (got $ST)" [ "$ST" -eq 4 ]
 check "... 24 bad_record items naming the field" python3 - tmiss.items.jsonl <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
@@ -144,7 +144,7 @@ check "canary in no output, cache, run.json, stdout or stderr" \
 export TF_TEST_EP_WRONG=sk-wrong
 spec wrong out4 "$KP" '["b.jsonl"]' 100 '"api_key_env": "TF_TEST_EP_WRONG", "max_attempts": 4'
 run_job wrong 2
-check "wrong key: exit 3 (got $ST)" [ "$ST" -eq 3 ]
+check "wrong key: every item an error, exit 4 (got $ST)" [ "$ST" -eq 4 ]
 check "wrong key: 16 fetch_failed after 1 attempt, HTTP 401" python3 - wrong.items.jsonl <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
