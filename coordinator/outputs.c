@@ -435,8 +435,9 @@ static uint64_t count_of(const cJSON *o, const char *key)
 }
 
 /* A histogram object as "key n, key n" into buf ("none" when empty);
- * prefix goes before each key ("HTTP "). */
-static void hist_text(const cJSON *h, const char *prefix, char *buf, size_t n)
+ * with statuses, its keys are HTTP statuses: "HTTP 503", "no response"
+ * for "0". */
+static void hist_text(const cJSON *h, int statuses, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -445,8 +446,10 @@ static void hist_text(const cJSON *h, const char *prefix, char *buf, size_t n)
     {
         if (used >= n)
             break;
-        int m = snprintf(buf + used, n - used, "%s%s%s %" PRIu64, used ? ", " : "", prefix,
-                         e->string, cJSON_IsNumber(e) ? (uint64_t)e->valuedouble : 0);
+        int none = statuses && strcmp(e->string, "0") == 0;
+        int m = snprintf(buf + used, n - used, "%s%s%s %" PRIu64, used ? ", " : "",
+                         statuses && !none ? "HTTP " : "", none ? "no response" : e->string,
+                         cJSON_IsNumber(e) ? (uint64_t)e->valuedouble : 0);
         used += m > 0 ? (size_t)m : 0;
     }
     if (!buf[0])
@@ -482,11 +485,11 @@ void tf_warn_shortfall(const tf_job *job, const cJSON *overall, const tf_shortfa
     char pct[16], kinds[512], st[256];
     if (f->errors_over) {
         pct_text(f->item_errors, f->items, pct, sizeof pct);
-        hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), "", kinds,
+        hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), 0, kinds,
                   sizeof kinds);
         const cJSON *fs = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(overall, "endpoint"), "fetch_failures_by_status");
-        hist_text(fs, "HTTP ", st, sizeof st);
+        hist_text(fs, 1, st, sizeof st);
         fprintf(stderr,
                 "tracefarm: warning: %" PRIu64 " of %" PRIu64 " items (%s) could not be "
                 "verified (%s%s%s), more than warn_share %g; see \"error\" in "
@@ -517,12 +520,12 @@ static void acc_line(const char *label, uint64_t k, uint64_t den, int with_pct, 
            note[0] ? "  " : "", note);
 }
 
-void tf_print_accounting(const cJSON *overall, const cJSON *run)
+void tf_print_accounting(const cJSON *overall, const cJSON *run, const char *which)
 {
     char note[640], hist[512];
     uint64_t items = count_of(overall, "items"), errors = count_of(overall, "item_errors");
     acc_line("items", items, 0, 0, "");
-    hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), "", hist, sizeof hist);
+    hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), 0, hist, sizeof hist);
     snprintf(note, sizeof note, "by kind: %s", hist);
     acc_line("item errors", errors, items, 1, errors ? note : "");
     const cJSON *ep = cJSON_GetObjectItemCaseSensitive(overall, "endpoint");
@@ -530,7 +533,7 @@ void tf_print_accounting(const cJSON *overall, const cJSON *run)
         uint64_t samples = count_of(ep, "samples"), failed = count_of(ep, "fetch_failures");
         uint64_t responses = samples > failed ? samples - failed : 0;
         acc_line("samples requested", samples, 0, 0, "");
-        hist_text(cJSON_GetObjectItemCaseSensitive(ep, "fetch_failures_by_status"), "HTTP ", hist,
+        hist_text(cJSON_GetObjectItemCaseSensitive(ep, "fetch_failures_by_status"), 1, hist,
                   sizeof hist);
         snprintf(note, sizeof note, "by last status: %s", hist);
         acc_line("fetch failures", failed, samples, 1, failed ? note : "");
@@ -553,12 +556,11 @@ void tf_print_accounting(const cJSON *overall, const cJSON *run)
     const cJSON *fetch = cJSON_GetObjectItemCaseSensitive(run, "fetch");
     if (cJSON_IsObject(fetch)) {
         const cJSON *all = cJSON_GetObjectItemCaseSensitive(run, "fetch_all_runs");
-        printf("  requests sent %" PRIu64 ", retries %" PRIu64 ", cache hits %" PRIu64
-               " (this run, run.json fetch)",
+        printf("  requests sent %" PRIu64 ", retries %" PRIu64 ", cache hits %" PRIu64 " (%s)",
                count_of(fetch, "requests"), count_of(fetch, "retries"),
-               count_of(fetch, "cache_hits"));
+               count_of(fetch, "cache_hits"), which);
         if (cJSON_IsObject(all) && count_of(all, "shards") != count_of(fetch, "shards"))
-            printf("; all runs of the job: requests %" PRIu64 ", retries %" PRIu64
+            printf("; every invocation of the job: requests %" PRIu64 ", retries %" PRIu64
                    ", cache hits %" PRIu64,
                    count_of(all, "requests"), count_of(all, "retries"),
                    count_of(all, "cache_hits"));
@@ -582,7 +584,7 @@ static void print_rate(const char *label, const cJSON *o, const char *key)
 static void print_hist(const char *label, const cJSON *h)
 {
     char text[512];
-    hist_text(h, "", text, sizeof text);
+    hist_text(h, 0, text, sizeof text);
     printf("  %s: %s\n", label, text);
 }
 
@@ -601,7 +603,7 @@ void tf_print_summary(const tf_job *job, const tf_stats *total, const cJSON *o, 
            work->ncorpus == 1 ? "" : "s", nshards, nshards == 1 ? "" : "s", nranks,
            nranks == 1 ? "" : "s",
            cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(seconds, "total")));
-    tf_print_accounting(o, run);
+    tf_print_accounting(o, run, "this run");
     char label[64], key[64];
     snprintf(label, sizeof label, "%s valid", a);
     snprintf(key, sizeof key, "%s_valid", a);

@@ -2,10 +2,14 @@
 #include "tracefarm/show.h"
 
 #include "tracefarm/buf.h"
+#include "tracefarm/journal.h"
 #include "tracefarm/opt.h"
+#include "tracefarm/outputs.h"
+#include "tracefarm/zio.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -43,8 +47,14 @@ static const tf_opt_cmd show_cmd = {
     .synopsis = "usage: tracefarm show OUT [--json]\n"
                 "\n"
                 "Prints the summary of a finished run: OUT is the job's output directory\n"
-                "(or its summary.json.zst). One row per group, the overall group first.\n",
-    .epilog = "columns: n verified items; plan%, trace% and strict% valid answers (the\n"
+                "(or its summary.json.zst). One row per group, the overall group first,\n"
+                "then what the items and requests came to (items, errors by kind, fetch\n"
+                "failures by last status, truncated responses, tokens, cost; requests,\n"
+                "retries and cache hits from run.json). On a run that has not finished it\n"
+                "says how many shards are done; it warns when the summary is older than\n"
+                "the journal (an earlier run's) or than a corpus file.\n",
+    .epilog = "columns: n verified items; errors items that could not be verified;\n"
+              "plan%, trace% and strict% valid answers (the\n"
               "domain names them: a maze's answer is a plan), traces (reference verdict) and\n"
               "traces (strict verdict); vp-it% valid answer with an invalid trace; pearson,\n"
               "spearman, kendall: trace length versus complexity. Definitions:\n"
@@ -137,6 +147,7 @@ static void answer_noun(const cJSON *overall, char *buf, size_t n)
 static void print_row(const char *key, const cJSON *g, const char *noun)
 {
     char k[KEY_W + 1], pv[16], tv[16], ts[16], vi[16], pe[16], sp[16], ke[16];
+    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(g, "item_errors");
     size_t kl = strlen(key);
     if (kl > KEY_W)
         snprintf(k, sizeof k, "%.*s...", KEY_W - 3, key);
@@ -156,12 +167,15 @@ static void print_row(const char *key, const cJSON *g, const char *noun)
     fmt_corr(pe, sizeof pe, lvc, "pearson");
     fmt_corr(sp, sizeof sp, lvc, "spearman");
     fmt_corr(ke, sizeof ke, lvc, "kendall_tau_b");
-    printf("%-*s %9.0f %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, k,
-           cJSON_IsNumber(ver) ? ver->valuedouble : 0.0, pv, tv, ts, vi, pe, sp, ke);
+    printf("%-*s %9.0f %7.0f %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, k,
+           cJSON_IsNumber(ver) ? ver->valuedouble : 0.0,
+           cJSON_IsNumber(errs) ? errs->valuedouble : 0.0, pv, tv, ts, vi, pe, sp, ke);
 }
 
-/* The table: a title line, the header, the overall group, the groups. */
-static int print_table(const cJSON *s, const char *path)
+/* The table: a title line, the header, the overall group, the groups;
+ * then the accounting of the overall group and of run (run.json's
+ * object, or NULL). */
+static int print_table(const cJSON *s, const char *path, const cJSON *run)
 {
     const cJSON *overall = cJSON_GetObjectItemCaseSensitive(s, "overall");
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(s, "groups");
@@ -181,8 +195,8 @@ static int print_table(const cJSON *s, const char *path)
     answer_noun(overall, noun, sizeof noun);
     snprintf(valid, sizeof valid, "%.6s%%", noun);
     snprintf(cell, sizeof cell, "v%c-it%%", noun[0]);
-    printf("%-*s %9s %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, "group", "n", valid, "trace%",
-           "strict%", cell, "pearson", "spearman", "kendall");
+    printf("%-*s %9s %7s %7s %7s %7s %7s %8s %8s %8s\n", KEY_W, "group", "n", "errors", valid,
+           "trace%", "strict%", cell, "pearson", "spearman", "kendall");
     print_row("(overall)", overall, noun);
     const cJSON *g;
     cJSON_ArrayForEach(g, groups)
@@ -193,7 +207,116 @@ static int print_table(const cJSON *s, const char *path)
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "groups_overflow")))
         printf("(more distinct groups than stats.max_groups: groups were not kept)\n");
+    printf("\noverall:\n");
+    tf_print_accounting(overall, run, "the latest run, run.json");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "exit_status");
+    const cJSON *fin = cJSON_GetObjectItemCaseSensitive(run, "finished");
+    if (cJSON_IsNumber(st))
+        printf("  run.json: exit status %d, finished %s\n", st->valueint,
+               cJSON_IsString(fin) ? fin->valuestring : "?");
     return 0;
+}
+
+/* ----- where the run is ----------------------------------------------------------------- */
+
+/* 1 when a is older than b (modification times, to the nanosecond). */
+static int older(const struct stat *a, const struct stat *b)
+{
+    return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
+           (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
+}
+
+/* What the journal of dir says of the run, for notes: *loaded 0 when there
+ * is none (a summary copied elsewhere, or a run of an older version);
+ * else whether it ended, the shards done (distinct) and planned, the job's
+ * name, and its file's status. */
+typedef struct run_state {
+    int loaded, ended;
+    uint64_t done, shards;
+    char name[256];
+    struct stat st; /* the journal file */
+} run_state;
+
+static void read_run_state(const char *dir, run_state *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    char *jpath = tf_path_join(dir, ".tracefarm-journal");
+    tf_journal_state *js = NULL;
+    if (jpath && stat(jpath, &rs->st) == 0 && tf_journal_load(jpath, &js, NULL) == TF_OK) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(js->header, "shards");
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(js->header, "spec");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "name"));
+        rs->loaded = 1;
+        rs->ended = js->ended;
+        rs->shards = cJSON_IsNumber(n) && n->valuedouble > 0 ? (uint64_t)n->valuedouble : 0;
+        snprintf(rs->name, sizeof rs->name, "%s", name ? name : "?");
+        /* a shard is journaled once per run; count each once all the same */
+        uint8_t *seen = calloc(rs->shards ? rs->shards : 1, 1);
+        for (size_t i = 0; seen && i < js->nrecs; i++) {
+            uint64_t k = js->recs[i].shard;
+            if (k < rs->shards && !seen[k]) {
+                seen[k] = 1;
+                rs->done++;
+            }
+        }
+        free(seen);
+    }
+    tf_journal_state_free(js);
+    free(jpath);
+}
+
+/* Notes on a summary that may not say what the directory holds now: an
+ * unfinished run (with or without an older summary), corpus files changed
+ * after the summary was written. On f (stdout with the table, stderr with
+ * --json). */
+static void print_notes(FILE *f, const char *dir, const run_state *rs, const struct stat *sum,
+                        const cJSON *s)
+{
+    if (rs->loaded && !rs->ended) {
+        if (older(sum, &rs->st))
+            fprintf(f,
+                    "warning: this summary is older than %s/.tracefarm-journal: it is from an "
+                    "earlier run; a run started since is unfinished (%" PRIu64 " of %" PRIu64
+                    " shards done): running now, or stopped before its end\n",
+                    dir, rs->done, rs->shards);
+        else
+            fprintf(f,
+                    "warning: the run that wrote this summary stopped before its end (%" PRIu64
+                    " of %" PRIu64 " shards done); run the same job again to finish it\n",
+                    rs->done, rs->shards);
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s, "corpus"))
+    {
+        struct stat cs;
+        if (cJSON_IsString(c) && stat(c->valuestring, &cs) == 0 && older(sum, &cs))
+            fprintf(f,
+                    "warning: corpus file %s was modified after this summary was written: the "
+                    "summary may not describe it\n",
+                    c->valuestring);
+    }
+}
+
+/* run.json of dir, parsed; NULL when absent or not JSON (it is optional
+ * here: a summary copied elsewhere has none). */
+static cJSON *read_run_json(const char *dir)
+{
+    char *p = tf_path_join(dir, "run.json");
+    FILE *f = p ? fopen(p, "rb") : NULL;
+    free(p);
+    if (!f)
+        return NULL;
+    tf_buf b;
+    tf_buf_init(&b, 64UL << 20);
+    char chunk[65536];
+    size_t n;
+    int ok = 1;
+    while (ok && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ok = tf_buf_append(&b, chunk, n) == TF_OK;
+    fclose(f);
+    cJSON *j = ok && b.len ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+    tf_buf_free(&b);
+    return j;
 }
 
 int tf_show_main(int argc, char **argv)
@@ -207,12 +330,35 @@ int tf_show_main(int argc, char **argv)
     struct stat sb;
     size_t n = strlen(out) + 32;
     char *path = malloc(n);
-    if (!path)
+    char *dir = malloc(n);
+    if (!path || !dir) {
+        free(path);
+        free(dir);
         return 1;
-    if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
+    }
+    if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        /* a summary file: its directory holds the journal and run.json */
         snprintf(path, n, "%s", out);
-    else
+        const char *slash = strrchr(out, '/');
+        snprintf(dir, n, "%.*s", slash ? (int)(slash - out) : 1, slash ? out : ".");
+    } else {
         snprintf(path, n, "%s/summary.json.zst", out);
+        snprintf(dir, n, "%s", out);
+    }
+    run_state rs;
+    read_run_state(dir, &rs);
+    struct stat sum;
+    if (stat(path, &sum) != 0 && rs.loaded && !rs.ended) {
+        /* no summary yet: say how far the run got rather than only that
+         * the file is missing */
+        printf("job \"%s\": unfinished: %" PRIu64 " of %" PRIu64
+               " shards done (%s/.tracefarm-journal); no summary yet: the run is running now, "
+               "or stopped before its end (run the same job again to resume)\n",
+               rs.name, rs.done, rs.shards, dir);
+        free(path);
+        free(dir);
+        return 2;
+    }
     tf_buf b;
     tf_buf_init(&b, SUMMARY_MAX);
     int st = read_zstd(path, &b);
@@ -221,12 +367,18 @@ int tf_show_main(int argc, char **argv)
         fprintf(stderr, "tracefarm show: %s: corrupt summary (not JSON)\n", path);
         st = 1;
     }
-    if (st == 0 && json)
+    if (st == 0)
+        print_notes(json ? stderr : stdout, dir, &rs, &sum, s);
+    if (st == 0 && json) {
         fwrite(b.data, 1, b.len, stdout);
-    else if (st == 0)
-        st = print_table(s, path);
+    } else if (st == 0) {
+        cJSON *run = read_run_json(dir);
+        st = print_table(s, path, run);
+        cJSON_Delete(run);
+    }
     cJSON_Delete(s);
     tf_buf_free(&b);
     free(path);
+    free(dir);
     return st;
 }

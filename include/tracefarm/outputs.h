@@ -88,9 +88,9 @@ void tf_warn_shortfall(const tf_job *job, const cJSON *overall, const tf_shortfa
  * by kind, and with an endpoint the samples, fetch failures by last status,
  * truncated responses with their share, tokens, cost (from overall, a
  * summary group) and requests, retries and cache hits (from run, run.json's
- * object; NULL: not shown). The end of a run and "tracefarm show" both print
- * it. */
-void tf_print_accounting(const cJSON *overall, const cJSON *run);
+ * object, whose invocation which names, e.g. "this run"; NULL: not shown).
+ * The end of a run and "tracefarm show" both print it. */
+void tf_print_accounting(const cJSON *overall, const cJSON *run, const char *which);
 
 /* The readable end of a run on stdout: the overall figures of the merged
  * statistics (overall: their tf_stats_summary_json) and run.json's

@@ -130,8 +130,10 @@ fault() { # fault NAME "SERVER ARGS" "ENDPOINT EXTRA" REASON_WORD LAST_STATUS
     start_serve "$1" 60 --rows 8 --cols 8 $2
     spec "$1" "out-$1" "$PORT" '["small.jsonl"]' 2 "\"samples\": 3, \"max_attempts\": 2, \"backoff_ms\": 1, \"backoff_max_ms\": 5${3:+, $3}"
     run_job "$1" 2
+    local named="HTTP $5"
+    [ "$5" != 0 ] || named="no response"
     check "$1: exit 4 (got $ST)" [ "$ST" -eq 4 ]
-    check "$1: a warning names the share, the kind and the last status" grep -qF "tracefarm: warning: 12 of 12 items (100.00 %) could not be verified (fetch_failed 12; fetch failures by last status: HTTP $5 12), more than warn_share 0.1" "$1.stderr"
+    check "$1: a warning names the share, the kind and the last status" grep -qF "tracefarm: warning: 12 of 12 items (100.00 %) could not be verified (fetch_failed 12; fetch failures by last status: $named 12), more than warn_share 0.1" "$1.stderr"
     check "$1: 12 fetch_failed items naming '$4', last status $5" python3 - "$1.items.jsonl" "$1.summary.json" "$4" "$5" <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]

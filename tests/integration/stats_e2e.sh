@@ -191,7 +191,9 @@ check "show: the figures under it" "$PY" - base.summary.json noun.txt <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 row = [l for l in open(sys.argv[2]) if l.startswith("(overall)")][0].split()
-assert row[2] == "%.2f" % (100 * s["overall"]["plan_valid"]["rate"]), row
+assert row[1] == "%d" % s["overall"]["verified"], row
+assert row[2] == "%d" % s["overall"]["item_errors"], row
+assert row[3] == "%.2f" % (100 * s["overall"]["plan_valid"]["rate"]), row
 PY
 
 # bad group_by / stats stop the job naming the key
