@@ -38,10 +38,10 @@ keep() { # keep NAME OUTPUT_DIR
     zstd -q -dc "$2/items.jsonl.zst" > "$OUT/$1.items.jsonl"
     zstd -q -dc "$2/summary.json.zst" > "$OUT/$1.summary.json"
 }
-run() { # run NAME RANKS: the job NAME.json, exit status 0 or 3 expected
+run() { # run NAME RANKS: the job NAME.json, exit status 0, 3 or 4 (finished) expected
     local st=0
     if [ "$2" -eq 0 ]; then "$TF" run "$1.json" --quiet || st=$?; else mpi "$2" "$TF" run "$1.json" --quiet || st=$?; fi
-    [ "$st" -eq 0 ] || [ "$st" -eq 3 ] || { echo "snapshot: $1 exited $st" >&2; exit 1; }
+    [ "$st" -eq 0 ] || [ "$st" -eq 3 ] || [ "$st" -eq 4 ] || { echo "snapshot: $1 exited $st" >&2; exit 1; }
 }
 serve() { # serve NAME ARGS...: sets PORT
     local name=$1

@@ -1,7 +1,10 @@
 # Source "endpoint" end to end under mpirun against "tracefarm serve":
 # faults, determinism (endpoint.sh); cache, API key, chat, prices, spec
-# errors (endpoint_cache.sh). Helpers in endpoint_lib.sh.
-foreach(t endpoint endpoint_cache)
+# errors (endpoint_cache.sh); what the end of a run and "tracefarm show" say:
+# truncation, warn_share, failures per last status, unfinished runs
+# (endpoint_report.sh); run.json per invocation across a kill and a resume
+# (endpoint_resume.sh). Helpers in endpoint_lib.sh.
+foreach(t endpoint endpoint_cache endpoint_report endpoint_resume)
   add_test(NAME ${t} COMMAND bash ${PROJECT_SOURCE_DIR}/tests/integration/${t}.sh)
   set_tests_properties(${t} PROPERTIES
     LABELS "integration;mpi;endpoint"
