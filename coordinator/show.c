@@ -53,12 +53,14 @@ static const tf_opt_cmd show_cmd = {
                 "retries and cache hits from run.json). On a run that has not finished it\n"
                 "says how many shards are done; it warns when the summary is older than\n"
                 "the journal (an earlier run's) or than a corpus file.\n",
-    .epilog = "columns: n verified items; errors items that could not be verified;\n"
-              "plan%, trace% and strict% valid answers (the\n"
-              "domain names them: a maze's answer is a plan), traces (reference verdict) and\n"
-              "traces (strict verdict); vp-it% valid answer with an invalid trace; pearson,\n"
-              "spearman, kendall: trace length versus complexity. Definitions:\n"
-              "docs/statistics.md.\n",
+    .epilog = "columns: n verified items; errors: items that could not be verified; plan%,\n"
+              "trace% and strict% valid answers (the domain names them: a maze's answer is a\n"
+              "plan), traces (reference verdict) and traces (strict verdict); vp-it% valid\n"
+              "answer with an invalid trace; pearson, spearman, kendall: trace length versus\n"
+              "complexity. Definitions: docs/statistics.md; the lines below the table:\n"
+              "docs/outputs.md.\n"
+              "exit status: 0 shown; 2 bad usage or no summary (an unfinished run says how\n"
+              "many shards are done); 1 corrupt summary.\n",
     .opts = show_table};
 
 /* Decompress the whole file at path into out (NUL-terminated). Returns 0,
@@ -340,7 +342,12 @@ int tf_show_main(int argc, char **argv)
         /* a summary file: its directory holds the journal and run.json */
         snprintf(path, n, "%s", out);
         const char *slash = strrchr(out, '/');
-        snprintf(dir, n, "%.*s", slash ? (int)(slash - out) : 1, slash ? out : ".");
+        if (!slash)
+            snprintf(dir, n, ".");
+        else if (slash == out)
+            snprintf(dir, n, "/");
+        else
+            snprintf(dir, n, "%.*s", (int)(slash - out), out);
     } else {
         snprintf(path, n, "%s/summary.json.zst", out);
         snprintf(dir, n, "%s", out);
