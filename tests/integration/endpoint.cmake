@@ -1,7 +1,8 @@
 # Source "endpoint" end to end under mpirun against "tracefarm serve":
 # faults, determinism (endpoint.sh); cache, API key, chat, prices, spec
-# errors (endpoint_cache.sh). Helpers in endpoint_lib.sh.
-foreach(t endpoint endpoint_cache)
+# errors (endpoint_cache.sh); the preflight, the circuit breaker and
+# --check (endpoint_fail.sh). Helpers in endpoint_lib.sh.
+foreach(t endpoint endpoint_cache endpoint_fail)
   add_test(NAME ${t} COMMAND bash ${PROJECT_SOURCE_DIR}/tests/integration/${t}.sh)
   set_tests_properties(${t} PROPERTIES
     LABELS "integration;mpi;endpoint"
