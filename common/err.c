@@ -30,6 +30,8 @@ const char *tf_strerror(tf_err e)
         return "end of data";
     case TF_ERR_INTERNAL:
         return "internal error";
+    case TF_ERR_STOPPED:
+        return "stopped";
     }
     return "unknown error";
 }

@@ -2,13 +2,18 @@
  *
  * Every rank calls tf_run on a duplicate of the caller's communicator.
  * Rank 0 checks the job, claims its output directory (a lock), decides
- * between a fresh start and a resume from the journal, plans the shards and
- * broadcasts the resolved spec, so a bad spec stops every rank before any
- * work. Then rank 0 hands out shards (queue.c) while the other ranks work
- * (worker.h), or one process does both. At the end rank 0 merges the parts
- * into the outputs (outputs.h), marks the journal ended and reports. Only
- * rank 0 prints to the user. SIGTERM and SIGUSR1 stop the job at the next
- * shard boundary (exit status 75): the handler only sets a flag.
+ * between a fresh start and a resume from the journal and plans the shards;
+ * then, before it writes anything, it asks each endpoint of the job one real
+ * request (the preflight, preflight.c); only then it opens the journal and
+ * broadcasts the resolved spec, so a bad spec or a misconfigured endpoint
+ * stops every rank before any work. Then rank 0 hands out shards (queue.c)
+ * while the other ranks work (worker.h), or one process does both, with a
+ * progress line (progress.c). At the end rank 0 merges the parts into the
+ * outputs (outputs.h), marks the journal ended and reports. Only rank 0
+ * prints to the user. SIGTERM, SIGUSR1 and SIGINT stop the job at the next
+ * shard boundary (exit status 75): the handler only sets a flag; a second
+ * SIGINT ends the process at once (the journal is consistent at every
+ * instant, so the job still resumes).
  */
 #include "tracefarm/farm.h"
 
@@ -38,13 +43,44 @@
 /* Sample this much of the first corpus file to size shards. */
 #define SAMPLE_BYTES (1UL << 20)
 
-/* The signal that asked the job to stop (SIGTERM, SIGUSR1), or 0. */
+/* The signal that asked the job to stop (SIGTERM, SIGUSR1, SIGINT), or 0. */
 static volatile sig_atomic_t g_signal;
+/* This process speaks to the user (rank 0), and stderr is a terminal. */
+static volatile sig_atomic_t g_speaker, g_tty;
 
-/* Signal handler: only records the signal; loops look at it between shards. */
+/* write(2) of a constant string, from a signal handler. */
+static void say(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Signal handler: records the signal; loops look at it between shards. A
+ * first SIGINT (Ctrl-C) says so at once; a second one ends the process
+ * here: the journal holds only whole records (journal.h), so the job
+ * resumes as after a kill. Only async-signal-safe calls. */
 static void on_signal(int sig)
 {
+    if (sig == SIGINT && g_signal) {
+        if (g_speaker)
+            say(g_tty ? "\r\033[Ktracefarm: stopped at once by a second SIGINT; run the same job "
+                        "again to resume (exit status 75)\n"
+                      : "tracefarm: stopped at once by a second SIGINT; run the same job again to "
+                        "resume (exit status 75)\n");
+        _exit(TF_EXIT_REQUEUE);
+    }
     g_signal = sig;
+    if (sig == SIGINT && g_speaker)
+        say(g_tty ? "\r\033[Ktracefarm: SIGINT: stopping after the shards in progress (Ctrl-C "
+                    "again to stop at once)\n"
+                  : "tracefarm: SIGINT: stopping after the shards in progress (SIGINT again to "
+                    "stop at once)\n");
 }
 
 /* Remove part files ("shard-*") from dir; with recurse, also the
@@ -80,14 +116,18 @@ static void clear_parts(const char *partdir)
 
 /* Plan the shards. target 0: shard_items records per shard, turned into
  * bytes from a sample of the first file (and returned in *target);
- * otherwise that many bytes (a resumed job keeps its journaled size). */
-static tf_err plan_job(const tf_job *job, uint64_t *target, tf_plan **plan, tf_diag *d)
+ * otherwise that many bytes (a resumed job keeps its journaled size). The
+ * sample's bytes per line go to *bytes_per_line (for progress; 0 for an
+ * empty sample). */
+static tf_err plan_job(const tf_job *job, uint64_t *target, tf_plan **plan, double *bytes_per_line,
+                       tf_diag *d)
 {
+    double per_line = 0;
+    tf_err err = tf_corpus_sample_line_bytes(job->work.corpus[0], SAMPLE_BYTES, &per_line, d);
+    if (err != TF_OK)
+        return err;
+    *bytes_per_line = per_line;
     if (*target == 0) {
-        double per_line = 0;
-        tf_err err = tf_corpus_sample_line_bytes(job->work.corpus[0], SAMPLE_BYTES, &per_line, d);
-        if (err != TF_OK)
-            return err;
         if (per_line < 1)
             per_line = 256;
         double t = per_line * (double)job->shard_items;
@@ -143,20 +183,33 @@ static void remove_outputs(const char *out)
     }
 }
 
+/* How the journal will be opened once the preflight passed (commit): a
+ * fresh start writes a new journal (and may clear an earlier job's
+ * outputs), a resume reopens the existing one. Nothing is written before. */
+typedef struct start {
+    int fresh;           /* 1: a new journal with header; 0: reopen */
+    int clear_outputs;   /* fresh: remove an earlier job's outputs first */
+    cJSON *header;       /* fresh: the new journal's header (owned) */
+    char *jpath;         /* the journal's path (owned) */
+    uint64_t good_bytes; /* resume: the journal's whole records end here */
+    int torn;            /* resume: a record was cut short by a crash */
+} start;
+
 /* Try to resume from journal js: the same plan (journaled shard size,
  * same hash) and every journaled shard's part present. Returns
- * TF_EXIT_OK and fills c (plan, states), or TF_EXIT_SPEC with d set. */
-static int resume(coord *c, tf_journal_state *js, tf_plan **plan, const char *jpath, tf_diag *d)
+ * TF_EXIT_OK and fills c (plan, states), or TF_EXIT_SPEC with d set.
+ * Writes nothing. */
+static int resume(coord *c, tf_journal_state *js, tf_plan **plan, tf_diag *d)
 {
     const cJSON *h = js->header;
     const cJSON *tb = cJSON_GetObjectItemCaseSensitive(h, "target_bytes");
     const char *ph = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "plan"));
     uint64_t target = cJSON_IsNumber(tb) && tb->valuedouble >= 1 ? (uint64_t)tb->valuedouble : 0;
     if (!target || !ph) {
-        tf_diag_set(d, "%s: header lacks the plan", jpath);
+        tf_diag_set(d, "%s/.tracefarm-journal: header lacks the plan", c->job->output);
         return TF_EXIT_FATAL;
     }
-    tf_err err = plan_job(c->job, &target, plan, d);
+    tf_err err = plan_job(c->job, &target, plan, &c->bytes_per_line, d);
     if (err != TF_OK)
         return TF_EXIT_FATAL;
     char hex[20];
@@ -189,6 +242,8 @@ static int resume(coord *c, tf_journal_state *js, tf_plan **plan, const char *jp
             continue;
         c->sh[r->shard].done = 1;
         c->sh[r->shard].resumed = 1;
+        c->sh[r->shard].items = r->records;
+        c->sh[r->shard].errors = r->errors;
         c->winners[r->shard] = r->attempt;
         c->ndone++;
     }
@@ -196,12 +251,12 @@ static int resume(coord *c, tf_journal_state *js, tf_plan **plan, const char *jp
     return TF_EXIT_OK;
 }
 
-/* Start the job afresh: clear old parts, plan, write a new journal. */
-static int start_fresh(coord *c, cJSON *header, tf_plan **plan, const char *jpath, tf_diag *d)
+/* Plan a fresh start and complete the journal's header with the plan.
+ * Writes nothing. */
+static int plan_fresh(coord *c, cJSON *header, tf_plan **plan, tf_diag *d)
 {
-    clear_parts(c->partdir);
     uint64_t target = 0;
-    tf_err err = plan_job(c->job, &target, plan, d);
+    tf_err err = plan_job(c->job, &target, plan, &c->bytes_per_line, d);
     if (err != TF_OK)
         return TF_EXIT_FATAL;
     c->nshards = tf_plan_count(*plan);
@@ -213,13 +268,14 @@ static int start_fresh(coord *c, cJSON *header, tf_plan **plan, const char *jpat
         !cJSON_AddNumberToObject(header, "shards", (double)c->nshards) ||
         !cJSON_AddStringToObject(header, "plan", hex))
         return TF_EXIT_FATAL;
-    return tf_journal_create(jpath, header, &c->jr, d) == TF_OK ? TF_EXIT_OK : TF_EXIT_FATAL;
+    return TF_EXIT_OK;
 }
 
 /* Rank 0 before any work: decide between a fresh start and a resume
  * (docs/resume.md), refuse an output directory of another job or a
- * changed corpus unless force, plan, and open the journal. */
-static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
+ * changed corpus unless force, and plan. Writes nothing: *st says how
+ * commit will open the journal. */
+static int prepare(coord *c, int force, tf_plan **plan, start *st, tf_diag *d)
 {
     char *jpath = tf_path_join(c->job->output, ".tracefarm-journal");
     cJSON *ident = tf_job_identity(c->job);
@@ -279,7 +335,7 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
         }
     }
     if (!fresh) {
-        status = resume(c, js, plan, jpath, d);
+        status = resume(c, js, plan, d);
         if (status == TF_EXIT_SPEC && force) {
             tf_plan_free(*plan);
             *plan = NULL;
@@ -288,19 +344,23 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
             c->sh = NULL;
             c->winners = NULL;
             c->ndone = 0;
+            c->ri->resumed = 0;
             fresh = 1;
         } else if (status == TF_EXIT_OK) {
-            status = tf_journal_reopen(jpath, js->good_bytes, &c->jr, d) == TF_OK ? TF_EXIT_OK
-                                                                                  : TF_EXIT_FATAL;
-            if (js->torn)
-                fprintf(stderr, "tracefarm: %s: dropped a record cut short by a crash\n", jpath);
+            st->fresh = 0;
+            st->good_bytes = js->good_bytes;
+            st->torn = js->torn;
         }
     }
     if (fresh) {
-        if (other_job || force)
-            remove_outputs(c->job->output);
-        status = start_fresh(c, header, plan, jpath, d);
+        status = plan_fresh(c, header, plan, d);
+        st->fresh = 1;
+        st->clear_outputs = other_job || force;
+        st->header = header;
+        header = NULL;
     }
+    st->jpath = jpath;
+    jpath = NULL;
 out:
     cJSON_Delete(ident);
     cJSON_Delete(inputs);
@@ -308,6 +368,26 @@ out:
     tf_journal_state_free(js);
     free(jpath);
     return status;
+}
+
+/* Rank 0, once the preflight passed: open the journal as prepare decided.
+ * A fresh start clears old parts (and an earlier job's outputs) and writes
+ * a new journal; a resume reopens the journal after its last whole
+ * record. */
+static int commit(coord *c, start *st, tf_diag *d)
+{
+    if (st->fresh) {
+        if (st->clear_outputs)
+            remove_outputs(c->job->output);
+        clear_parts(c->partdir);
+        return tf_journal_create(st->jpath, st->header, &c->jr, d) == TF_OK ? TF_EXIT_OK
+                                                                            : TF_EXIT_FATAL;
+    }
+    if (tf_journal_reopen(st->jpath, st->good_bytes, &c->jr, d) != TF_OK)
+        return TF_EXIT_FATAL;
+    if (st->torn)
+        fprintf(stderr, "tracefarm: %s: dropped a record cut short by a crash\n", st->jpath);
+    return TF_EXIT_OK;
 }
 
 /* Rank 0 after the shards are done: merge, write outputs, mark the journal
@@ -379,10 +459,43 @@ static int finish(coord *c, int quiet)
     return status;
 }
 
+/* "tracefarm run --check": the spec was checked; plan the shards, show the
+ * first request and run the preflight (unless no_preflight), on stdout.
+ * No output directory, lock, journal or part is touched (the preflight's
+ * answer goes into the response cache, like any answer). Returns
+ * TF_EXIT_OK, TF_EXIT_SPEC or TF_EXIT_FATAL with d. */
+static int check_job(const tf_job *job, const tf_run_opts *o, tf_diag *d)
+{
+    tf_plan *plan = NULL;
+    uint64_t target = 0;
+    double per_line = 0;
+    if (plan_job(job, &target, &plan, &per_line, d) != TF_OK)
+        return TF_EXIT_FATAL;
+    static const char *const sources[] = {"record", "cache", "endpoint"};
+    size_t n = tf_plan_count(plan);
+    printf("job \"%s\": spec ok; source \"%s\"; %zu corpus file%s in %zu shard%s of about %ld "
+           "records (%" PRIu64 " bytes)\n",
+           job->name, sources[job->work.source], job->work.ncorpus,
+           job->work.ncorpus == 1 ? "" : "s", n, n == 1 ? "" : "s", job->shard_items, target);
+    unsigned flags = TF_PREFLIGHT_SHOW | (o->no_preflight ? 0u : (unsigned)TF_PREFLIGHT_SEND);
+    int status = tf_preflight(job, plan, flags, d);
+    if (status == TF_EXIT_OK)
+        printf("check passed: nothing was written%s\n",
+               job->work.source == TF_SOURCE_ENDPOINT && !o->no_preflight
+                   ? " (but for the preflight's answer, kept in the response cache)"
+                   : "");
+    fflush(stdout);
+    tf_plan_free(plan);
+    return status;
+}
+
 /* Name of a stop signal for messages. */
 static const char *signal_name(int sig)
 {
-    return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a signal";
+    return sig == SIGTERM   ? "SIGTERM"
+           : sig == SIGUSR1 ? "SIGUSR1"
+           : sig == SIGINT  ? "SIGINT"
+                            : "a signal";
 }
 
 /* One run at a time per output directory: rank 0 holds an exclusive
@@ -420,20 +533,28 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
                       .t_start = MPI_Wtime(),
                       .host_len = MPI_MAX_PROCESSOR_NAME};
 
-    /* SIGTERM and SIGUSR1 (Slurm's warnings, forwarded by mpirun) stop
-     * the job at the next shard boundary: the handler only sets a flag. */
-    struct sigaction sa, old_term, old_usr1;
+    /* SIGTERM and SIGUSR1 (Slurm's warnings, forwarded by mpirun) and
+     * SIGINT (Ctrl-C without mpirun) stop the job at the next shard
+     * boundary: the handler only sets a flag. */
+    struct sigaction sa, old_term, old_usr1, old_int;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     g_signal = 0;
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGUSR1, &sa, &old_usr1);
+    g_speaker = rank == 0;
+    g_tty = isatty(STDERR_FILENO);
+    /* --check writes nothing: a signal may end it as it would any command */
+    if (!o->check) {
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGUSR1, &sa, &old_usr1);
+        sigaction(SIGINT, &sa, &old_int);
+    }
 
-    /* Rank 0 checks the job, claims or resumes the output directory and
-     * plans; the outcome and the resolved spec are broadcast, so a bad spec
-     * stops every rank before any work. */
+    /* Rank 0 checks the job, claims or resumes the output directory,
+     * plans, asks the endpoints (the preflight) and only then writes the
+     * journal; the outcome and the resolved spec are broadcast, so a bad
+     * spec or endpoint stops every rank before any work. */
     tf_job *job = NULL;
     tf_plan *plan = NULL;
     char *partdir = NULL;
@@ -446,12 +567,16 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     memset(&c, 0, sizeof c);
     c.ri = &ri;
     c.signal = &g_signal;
+    start st;
+    memset(&st, 0, sizeof st);
     tf_diag d;
     d.msg[0] = '\0';
     if (rank == 0) {
         tf_err err = tf_job_load(o->job_path, &job, &d);
         if (err != TF_OK) {
             status = err == TF_ERR_SPEC ? TF_EXIT_SPEC : TF_EXIT_FATAL;
+        } else if (o->check) {
+            status = check_job(job, o, &d);
         } else {
             partdir = tf_path_join(job->output, ".tracefarm-parts");
             err = partdir ? tf_mkdirs(partdir, &d) : TF_ERR_NOMEM;
@@ -463,15 +588,33 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             if (err == TF_OK && lockfd < 0)
                 status = TF_EXIT_SPEC; /* nothing done: the other run owns it */
             else
-                status = err == TF_OK ? prepare(&c, o->force, &plan, &d) : TF_EXIT_FATAL;
+                status = err == TF_OK ? prepare(&c, o->force, &plan, &st, &d) : TF_EXIT_FATAL;
             c.plan = plan;
+            if (status == TF_EXIT_OK && !o->no_preflight)
+                status = tf_preflight(
+                    job, plan, TF_PREFLIGHT_SEND | (o->quiet ? (unsigned)TF_PREFLIGHT_QUIET : 0u),
+                    &d);
+            if (status == TF_EXIT_OK)
+                status = commit(&c, &st, &d);
         }
         if (status != TF_EXIT_OK) {
             fprintf(stderr, "tracefarm: %s\n", d.msg[0] ? d.msg : "cannot start the job");
-        } else {
+        } else if (!o->check) {
             if (ri.resumed)
                 fprintf(stderr, "tracefarm: resuming job \"%s\": %zu of %zu shards already done\n",
                         job->name, ri.resumed, c.nshards);
+            if (!o->quiet && o->progress > 0) {
+                const tf_work *w = &job->work;
+                c.progress = tf_progress_create(
+                    plan, c.bytes_per_line,
+                    w->source == TF_SOURCE_RECORD ? 1u : (unsigned)w->fetch->samples,
+                    w->source != TF_SOURCE_RECORD, isatty(STDERR_FILENO), o->progress);
+                for (size_t k = 0; c.progress && k < c.nshards; k++)
+                    if (c.sh[k].done) {
+                        tf_progress_done(c.progress, k, c.sh[k].items, 0);
+                        tf_progress_add(c.progress, c.sh[k].errors, 0, 0, 0);
+                    }
+            }
             spec = tf_job_resolved_json(job);
             speclen = spec ? (long long)strlen(spec) + 1 : 0;
             if (!spec)
@@ -479,7 +622,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
         }
     }
     MPI_Bcast(&status, 1, MPI_INT, 0, comm);
-    if (status != TF_EXIT_OK)
+    if (status != TF_EXIT_OK || o->check)
         goto out;
     MPI_Bcast(&speclen, 1, MPI_LONG_LONG, 0, comm);
     if (rank != 0) {
@@ -524,14 +667,26 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             tf_worker_loop(comm, &job->work, partdir, &g_signal) ? TF_QUEUE_FAILED : TF_QUEUE_DONE;
     ri.t_worked = MPI_Wtime();
     if (rank == 0) {
+        tf_progress_running(c.progress, 0);
+        tf_progress_show(c.progress, 1); /* where it ended */
+        tf_progress_break(c.progress);
         if (outcome == TF_QUEUE_DONE) {
             status = finish(&c, o->quiet);
-        } else if (outcome == TF_QUEUE_STOPPED) {
+        } else if (outcome == TF_QUEUE_STOPPED && c.stop_signal) {
             status = TF_EXIT_REQUEUE;
             fprintf(stderr,
                     "tracefarm: stopped by %s: %zu of %zu shards are done and journaled in "
                     "%s/.tracefarm-journal; run the same job again to resume (exit status %d)\n",
                     signal_name(c.stop_signal), c.ndone, c.nshards, job->output, TF_EXIT_REQUEUE);
+        } else if (outcome == TF_QUEUE_STOPPED) {
+            /* a circuit breaker: the shard that tripped it was dropped, so
+             * the journal holds no shard of failures it caused */
+            status = TF_EXIT_REQUEUE;
+            fprintf(stderr,
+                    "tracefarm: stopped: %s\ntracefarm: %zu of %zu shards are done and journaled "
+                    "in %s/.tracefarm-journal; fix the cause and run the same job again to resume "
+                    "(exit status %d)\n",
+                    c.stop_why, c.ndone, c.nshards, job->output, TF_EXIT_REQUEUE);
         } else {
             status = TF_EXIT_FATAL;
         }
@@ -541,6 +696,9 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     MPI_Bcast(&status, 1, MPI_INT, 0, comm);
 
 out:
+    tf_progress_free(c.progress);
+    free(st.jpath);
+    cJSON_Delete(st.header);
     tf_journal_close(c.jr);
     if (lockfd >= 0)
         close(lockfd); /* releases the lock, after the journal's last record */
@@ -553,7 +711,10 @@ out:
     tf_plan_free(plan);
     tf_job_free(job);
     MPI_Comm_free(&comm);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGUSR1, &old_usr1, NULL);
+    if (!o->check) {
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGUSR1, &old_usr1, NULL);
+        sigaction(SIGINT, &old_int, NULL);
+    }
     return status;
 }

@@ -36,8 +36,9 @@ static void usage(FILE *f)
                "\n"
                "exit status: 0 all items verified; 3 done, some items are errors;\n"
                "4 done, more than warn_share of the items are errors or of the responses\n"
-               "truncated; 2 bad usage, job spec or output directory (nothing done);\n"
-               "1 fatal error; 75 stopped by SIGTERM/SIGUSR1, run again to resume.\n"
+               "truncated; 2 bad usage, job spec, output directory or endpoint (nothing\n"
+               "done); 1 fatal error; 75 stopped by a signal or a circuit breaker, run again\n"
+               "to resume.\n"
                "Job spec keys: docs/job.md; outputs: docs/outputs.md.\n");
 }
 
@@ -45,9 +46,12 @@ static void usage(FILE *f)
 
 /* What "run" reads from the command line, copied into tf_run_opts. */
 typedef struct run_cli {
-    const char *job; /* the JOB.json argument */
-    bool quiet;      /* --quiet */
-    bool force;      /* --force */
+    const char *job;   /* the JOB.json argument */
+    bool quiet;        /* --quiet */
+    bool force;        /* --force */
+    bool check;        /* --check */
+    bool no_preflight; /* --no-preflight */
+    double progress;   /* --progress SECONDS */
 } run_cli;
 
 static const tf_opt run_table[] = {
@@ -59,8 +63,28 @@ static const tf_opt run_table[] = {
     {.kind = TF_OPT_FLAG,
      .name = "quiet",
      .letter = 'q',
-     .help = "print no summary",
+     .help = "print no progress and no summary (errors, warnings and the reason of a stop are "
+             "still printed)",
      .off = offsetof(run_cli, quiet)},
+    {.kind = TF_OPT_NUM,
+     .name = "progress",
+     .arg = "SECONDS",
+     .help = "progress on stderr: on a terminal one line kept up to date; otherwise one line "
+             "every SECONDS; 0: none",
+     .lo = 0,
+     .hi = 86400,
+     .def = "30",
+     .off = offsetof(run_cli, progress)},
+    {.kind = TF_OPT_FLAG,
+     .name = "check",
+     .help = "check the spec, plan the shards, run the preflight and print the first request "
+             "(without the API key), then stop; writes no output, journal or part",
+     .off = offsetof(run_cli, check)},
+    {.kind = TF_OPT_FLAG,
+     .name = "no-preflight",
+     .help = "send no request before the job starts (an endpoint job asks each endpoint once "
+             "first, and stops at once if it cannot work: docs/endpoint.md)",
+     .off = offsetof(run_cli, no_preflight)},
     {.kind = TF_OPT_FLAG,
      .name = "force",
      .help = "start over in an output directory that belongs to another job spec, or whose "
@@ -71,26 +95,35 @@ static const tf_opt run_table[] = {
 
 static const tf_opt_cmd run_cmd = {
     .prog = "tracefarm run",
-    .synopsis = "usage: tracefarm run JOB.json [--quiet] [--force]\n"
+    .synopsis = "usage: tracefarm run JOB.json [--quiet] [--progress SECONDS] [--force]\n"
+                "                     [--check] [--no-preflight]\n"
                 "\n"
                 "Runs the job described by JOB.json (docs/job.md). Under mpirun, rank 0\n"
                 "coordinates and the other ranks verify shards; alone, one process does all.\n"
                 "Writes OUTPUT/summary.json.zst, OUTPUT/items.jsonl.zst and OUTPUT/run.json.\n"
                 "\n"
+                "An endpoint job first sends one real request to each endpoint (the\n"
+                "preflight) and stops before any work if the endpoint cannot work (no\n"
+                "server, a wrong host, key, model or path, refused parameters); during the\n"
+                "run a circuit breaker stops it when requests keep failing (docs/endpoint.md).\n"
+                "\n"
                 "Finished shards are journaled in OUTPUT/.tracefarm-journal: running the same\n"
                 "job again after a kill or a stop resumes where it stopped (docs/resume.md).\n"
-                "SIGTERM or SIGUSR1 stops the job at the next shard boundary (exit 75).\n",
+                "SIGTERM, SIGUSR1 or SIGINT (Ctrl-C) stops the job at the next shard\n"
+                "boundary (exit 75); a second SIGINT stops it at once, still resumable.\n",
     .epilog = "exit status:\n"
-              "   0  finished; every item verified\n"
+              "   0  finished; every item verified (--check: the check passed)\n"
               "   3  finished; some items are error items\n"
               "   4  finished; more than warn_share (job spec, default 0.1) of the items are\n"
               "      error items, or of the responses are truncated (finish_reason\n"
               "      \"length\"): a warning line says which\n"
-              "   2  bad usage, bad job spec, or the output directory belongs to another\n"
-              "      job or its corpus changed (without --force); nothing was done\n"
+              "   2  bad usage, bad job spec, an endpoint that cannot work (the\n"
+              "      preflight), or the output directory belongs to another job or its\n"
+              "      corpus changed (without --force); nothing was done\n"
               "   1  fatal: the job could not finish (run again to resume)\n"
-              "  75  stopped by SIGTERM/SIGUSR1 at a shard boundary; run again to resume\n"
-              "      (a batch script requeues on it: jobs/slurm/maze.sbatch)\n",
+              "  75  stopped by SIGTERM, SIGUSR1 or SIGINT, or by the circuit breaker;\n"
+              "      run again to resume (a batch script requeues on it:\n"
+              "      jobs/slurm/maze.sbatch)\n",
     .opts = run_table};
 
 /* Parse "run" options (argv[0] is "run"); returns TF_OPT_GO_ON to
@@ -105,6 +138,9 @@ static int parse_run(int argc, char **argv, tf_run_opts *o)
     o->job_path = c.job;
     o->quiet = c.quiet;
     o->force = c.force;
+    o->check = c.check;
+    o->no_preflight = c.no_preflight;
+    o->progress = c.progress;
     return TF_OPT_GO_ON;
 }
 

@@ -23,11 +23,14 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 
 struct tf_plan {
     tf_shard *v;
+    uint64_t *bytes; /* per shard: its uncompressed size as planned (not hashed) */
     size_t n, cap;
 };
 
-/* Append one shard. TF_ERR_NOMEM leaves the plan as it was. */
-static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, uint64_t end)
+/* Append one shard of about ubytes uncompressed bytes. TF_ERR_NOMEM leaves
+ * the plan as it was. */
+static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, uint64_t end,
+                        uint64_t ubytes)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
@@ -37,8 +40,13 @@ static tf_err plan_push(tf_plan *p, uint32_t file, bool zstd, uint64_t begin, ui
         if (!v)
             return TF_ERR_NOMEM;
         p->v = v;
+        uint64_t *b = realloc(p->bytes, cap * sizeof *b);
+        if (!b)
+            return TF_ERR_NOMEM;
+        p->bytes = b;
         p->cap = cap;
     }
+    p->bytes[p->n] = ubytes;
     p->v[p->n++] = (tf_shard){.file = file, .zstd = zstd ? 1 : 0, .begin = begin, .end = end};
     return TF_OK;
 }
@@ -59,8 +67,8 @@ static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, uint64_t ta
         return e;
     size_t first = p->n;
     /* size: the end of the last frame, which is the file size (corpus.h) */
-    uint64_t begin = 0, acc = 0, size = 0;
-    bool data = false; /* the open range holds a zstd frame */
+    uint64_t begin = 0, acc = 0, size = 0, prev_end = 0; /* prev_end: where the walk ended */
+    bool data = false;                                   /* the open range holds a zstd frame */
     for (;;) {
         tf_zframe f;
         e = tf_zwalk_next(w, &f, d);
@@ -68,14 +76,16 @@ static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, uint64_t ta
             break;
         size = f.end;
         if (f.kind == TF_ZFRAME_DAMAGED) {
+            prev_end = f.begin;
             data = true; /* damaged data: the reader must see it */
             break;
         }
         if (f.kind == TF_ZFRAME_DATA && f.usize > 0)
             data = true; /* an empty frame counts as no data, like a skippable one */
         acc = sat_add(acc, f.usize);
+        prev_end = f.end;
         if (acc >= target && data) {
-            e = plan_push(p, file, true, begin, f.end);
+            e = plan_push(p, file, true, begin, f.end, acc);
             if (e != TF_OK)
                 break;
             begin = f.end;
@@ -86,10 +96,13 @@ static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, uint64_t ta
     if (e == TF_ERR_EOF)
         e = TF_OK;
     if (e == TF_OK && begin < size) {
-        if (!data && p->n > first)
+        if (!data && p->n > first) {
             p->v[p->n - 1].end = size; /* only skippable/empty frames left */
-        else
-            e = plan_push(p, file, true, begin, size);
+            p->bytes[p->n - 1] = sat_add(p->bytes[p->n - 1], acc);
+        } else {
+            /* what was not walked (damage) counts at its compressed size */
+            e = plan_push(p, file, true, begin, size, sat_add(acc, size - prev_end));
+        }
     }
     tf_zwalk_free(w);
     return e;
@@ -120,7 +133,7 @@ tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_b
             e = tf_corpus_file_size(files[i], &size, d);
             for (uint64_t b = 0; b < size && e == TF_OK;) {
                 uint64_t end = size - b > target ? b + target : size;
-                e = plan_push(p, (uint32_t)i, false, b, end);
+                e = plan_push(p, (uint32_t)i, false, b, end, end - b);
                 b = end;
             }
         }
@@ -147,11 +160,17 @@ const tf_shard *tf_plan_get(const tf_plan *p, size_t i)
     return p && i < p->n ? &p->v[i] : NULL;
 }
 
+uint64_t tf_plan_bytes(const tf_plan *p, size_t i)
+{
+    return p && i < p->n ? p->bytes[i] : 0;
+}
+
 /* Release a plan; NULL is accepted so error paths can free blindly. */
 void tf_plan_free(tf_plan *p)
 {
     if (!p)
         return;
+    free(p->bytes);
     free(p->v);
     free(p);
 }

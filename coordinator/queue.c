@@ -7,7 +7,9 @@
  * shard (journal.h) before handing out more, so a killed job resumes where
  * it stopped. With straggler_seconds set, a shard running longer than that
  * is handed to an idle rank as well (attempt 1, 2): the first result is
- * journaled and merged, later ones are dropped.
+ * journaled and merged, later ones are dropped. A shard whose worker's
+ * circuit breaker tripped is not journaled, and stops the job like a
+ * signal. The counts READY carries feed the progress line.
  */
 #include "coord.h"
 
@@ -40,6 +42,10 @@ static tf_err record_done(coord *c, const tf_journal_rec *r, tf_diag *d)
     if (err != TF_OK)
         return err;
     s->done = 1;
+    s->items = r->records;
+    s->errors = r->errors;
+    tf_progress_done(c->progress, (size_t)r->shard, r->records, 1);
+    tf_progress_add(c->progress, r->errors, 0, 0, 0);
     c->winners[r->shard] = r->attempt;
     c->ndone++;
     c->shards_by_rank[r->rank]++;
@@ -90,6 +96,7 @@ static uint64_t pick_straggler(const coord *c)
 int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
 {
     int failed = 0, stopping = 0, nheld = 0;
+    size_t running = 0; /* shard attempts handed out and not reported */
     int *held = calloc((size_t)nranks, sizeof *held); /* idle workers kept for stragglers */
     tf_diag d;
     d.msg[0] = '\0';
@@ -97,6 +104,8 @@ int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
     if (!held)
         failed = 1;
     while (*active > 0) {
+        tf_progress_running(c->progress, running);
+        tf_progress_show(c->progress, 0);
         if (*c->signal && !stopping) {
             stopping = 1;
             c->stop_signal = *c->signal;
@@ -115,10 +124,12 @@ int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
             if (k == TF_NO_SHARD)
                 break;
             if (!send_work(c, comm, held[i], (size_t)k, c->sh[k].attempts, &d)) {
+                tf_progress_break(c->progress);
                 fprintf(stderr, "tracefarm: %s\n", d.msg);
                 failed = 1;
                 break;
             }
+            running++;
             held[i] = held[--nheld];
         }
         int flag = 0;
@@ -137,6 +148,10 @@ int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
             c->stop_signal = (int)ready[TF_READY_SIGNAL];
         }
         if (ready[TF_READY_SHARD] != TF_NO_SHARD) {
+            if (running)
+                running--;
+            tf_progress_add(c->progress, 0, ready[TF_READY_REQUESTS], ready[TF_READY_RETRIES],
+                            ready[TF_READY_CACHE_HITS]);
             if (ready[TF_READY_FAILED]) {
                 char text[TF_DIAG_LEN + 64];
                 MPI_Recv(text, (int)sizeof text, MPI_CHAR, src, TF_TAG_FAIL, comm,
@@ -144,7 +159,14 @@ int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
                 text[sizeof text - 1] = '\0';
                 if (ready[TF_READY_SHARD] < c->nshards && c->sh[ready[TF_READY_SHARD]].done) {
                     c->ri->dropped++; /* a redundant attempt failed: the shard is done */
+                } else if (ready[TF_READY_FAILED] == TF_SHARD_TRIPPED) {
+                    /* a stop, not a failure: the shard is not journaled, the
+                     * other workers finish theirs and get STOP */
+                    if (!stopping && !c->stop_why[0])
+                        snprintf(c->stop_why, sizeof c->stop_why, "%.1000s (rank %d)", text, src);
+                    stopping = 1;
                 } else {
+                    tf_progress_break(c->progress);
                     fprintf(stderr, "tracefarm: rank %d: %s\n", src, text);
                     failed = 1;
                 }
@@ -156,6 +178,7 @@ int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
                                     .records = ready[TF_READY_RECORDS],
                                     .errors = ready[TF_READY_ERRORS]};
                 if (record_done(c, &r, &d) != TF_OK) {
+                    tf_progress_break(c->progress);
                     fprintf(stderr, "tracefarm: %s\n", d.msg);
                     failed = 1;
                 }
@@ -164,8 +187,11 @@ int tf_queue_run(MPI_Comm comm, int nranks, coord *c, int *active)
         while (c->next < c->nshards && (c->sh[c->next].done || c->sh[c->next].attempts))
             c->next++;
         if (!failed && !stopping && c->next < c->nshards) {
-            if (send_work(c, comm, src, c->next, 0, &d))
+            if (send_work(c, comm, src, c->next, 0, &d)) {
+                running++;
                 continue;
+            }
+            tf_progress_break(c->progress);
             fprintf(stderr, "tracefarm: %s\n", d.msg);
             failed = 1;
         }
@@ -200,14 +226,36 @@ void tf_queue_drain(MPI_Comm comm, coord *c, int active)
     }
 }
 
+/* One process: the progress line as the shard's items are written. */
+static void alone_tick(void *ctx, const tf_shard_result *so_far)
+{
+    coord *c = ctx;
+    tf_progress_partial(c->progress, so_far);
+    tf_progress_show(c->progress, 0);
+}
+
 /* One process does everything (coord.h). */
 int tf_queue_alone(coord *c)
 {
     uint64_t nth = 0;
-    for (size_t k = 0; k < c->nshards; k++) {
+    const tf_work *w = &c->job->work;
+    tf_fetch_breaker *breaker = NULL; /* one for every shard, as a worker rank has */
+    if (w->source == TF_SOURCE_ENDPOINT &&
+        tf_fetch_breaker_from_config(w->fetch, &breaker) != TF_OK)
+        return TF_QUEUE_FAILED;
+    tf_worker_ctx alone = {.ordinal = 0,
+                           .nworkers = 1,
+                           .breaker = breaker,
+                           .tick = c->progress ? alone_tick : NULL,
+                           .tick_ctx = c};
+    int outcome = TF_QUEUE_DONE;
+    tf_progress_running(c->progress, 1);
+    for (size_t k = 0; k < c->nshards && outcome == TF_QUEUE_DONE; k++) {
+        tf_progress_show(c->progress, 0);
         if (*c->signal) {
             c->stop_signal = *c->signal;
-            return TF_QUEUE_STOPPED;
+            outcome = TF_QUEUE_STOPPED;
+            break;
         }
         if (c->sh[k].done)
             continue;
@@ -216,19 +264,29 @@ int tf_queue_alone(coord *c)
         tf_diag d;
         d.msg[0] = '\0';
         tf_test_slow(0, nth);
-        tf_worker_place alone = {.ordinal = 0, .nworkers = 1};
-        if (tf_worker_shard(&c->job->work, &alone, k, tf_plan_get(c->plan, k), c->partdir, &res,
-                            &d) != TF_OK) {
+        tf_err err = tf_worker_shard(w, &alone, k, tf_plan_get(c->plan, k), c->partdir, &res, &d);
+        tf_progress_partial(c->progress, NULL);
+        tf_progress_add(c->progress, 0, res.requests, res.retries, res.cache_hits);
+        if (err == TF_ERR_STOPPED) { /* the breaker: the shard is dropped, not journaled */
+            snprintf(c->stop_why, sizeof c->stop_why, "%s", d.msg);
+            outcome = TF_QUEUE_STOPPED;
+            break;
+        }
+        if (err != TF_OK) {
+            tf_progress_break(c->progress);
             fprintf(stderr, "tracefarm: shard %zu: %s\n", k, d.msg);
-            return TF_QUEUE_FAILED;
+            outcome = TF_QUEUE_FAILED;
+            break;
         }
         tf_test_kill("part", ++nth);
         tf_journal_rec r = {
             .shard = k, .lines = res.lines, .records = res.records, .errors = res.errors};
         if (record_done(c, &r, &d) != TF_OK) {
+            tf_progress_break(c->progress);
             fprintf(stderr, "tracefarm: %s\n", d.msg);
-            return TF_QUEUE_FAILED;
+            outcome = TF_QUEUE_FAILED;
         }
     }
-    return TF_QUEUE_DONE;
+    tf_fetch_breaker_free(breaker);
+    return outcome;
 }

@@ -128,6 +128,30 @@ static const tf_key keys[] = {
      .dflt = "null",
      .parse = parse_prices,
      .help = "{\"prompt\": P, \"completion\": C} in any currency: the summary adds the cost"},
+    {.name = "breaker_consecutive",
+     .type = TF_KEY_INT,
+     .lo = 0,
+     .hi = 1000000,
+     .dflt = "20",
+     .offset = OFF(breaker_consecutive),
+     .help = "stop the job (exit 75, resumable) when this many attempts of a worker in a row "
+             "failed with one permanent cause (no connection, DNS, TLS, HTTP 400, 401, 403, 404, "
+             "405, 407, 422); 0: off"},
+    {.name = "breaker_failure_rate",
+     .type = TF_KEY_NUMBER,
+     .lo = 0,
+     .hi = 1,
+     .dflt = "0",
+     .offset = OFF(breaker_failure_rate),
+     .help = "stop the job (exit 75, resumable) when at least this fraction of a worker's last "
+             "breaker_window attempts failed, whatever the cause; 0: off"},
+    {.name = "breaker_window",
+     .type = TF_KEY_INT,
+     .lo = 1,
+     .hi = 1000000,
+     .dflt = "100",
+     .offset = OFF(breaker_window),
+     .help = "the attempts breaker_failure_rate is taken over"},
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 

@@ -33,6 +33,7 @@ typedef struct req {
     char key[65];                 /* cache key */
     unsigned attempts;            /* requests started */
     long status;                  /* last HTTP status, 0 if none */
+    tf_fetch_cause cause;         /* the class of the last attempt's failure */
     char *reason;                 /* owned: why the last attempt failed */
     int64_t submitted_us;         /* when submitted */
     int64_t ready_us;             /* may start (again) at this time */
@@ -50,6 +51,7 @@ typedef struct done_node {
 } done_node;
 
 struct tf_fetch {
+    char *base;  /* owned: the base URL, without trailing slashes (for messages) */
     char *url;   /* owned: base URL + endpoint path */
     char *key;   /* owned: the API key, or NULL; only for the header */
     char *model; /* owned */
@@ -64,8 +66,10 @@ struct tf_fetch {
     int64_t next_slot_us; /* rate limit: the next attempt may start at this time */
     size_t max_response_bytes;
     int http2;
-    int cache_only; /* never send: a cache miss is a failed sample */
-    uint64_t rng;   /* backoff jitter state */
+    int cache_only;            /* never send: a cache miss is a failed sample */
+    int fail_fast;             /* no retry of no connection, DNS, TLS */
+    tf_fetch_breaker *breaker; /* borrowed, or NULL */
+    uint64_t rng;              /* backoff jitter state */
     CURLM *multi;
     struct curl_slist *headers; /* owned; holds the Authorization header */
     tf_cache *cache;            /* owned or NULL */
@@ -195,6 +199,8 @@ tf_err tf_fetch_create(const tf_fetch_opts *o, tf_fetch **out, tf_diag *d)
     f->max_response_bytes = o->max_response_bytes;
     f->http2 = o->http2;
     f->cache_only = o->cache_only;
+    f->fail_fast = o->fail_fast;
+    f->breaker = o->breaker;
     f->rng = o->jitter_seed ^ (0x9e3779b97f4a7c15ULL * ((uint64_t)o->ordinal + 1));
     if (!f->rng)
         f->rng = 1;
@@ -204,8 +210,9 @@ tf_err tf_fetch_create(const tf_fetch_opts *o, tf_fetch **out, tf_diag *d)
         bl--;
     const char *path = o->api == TF_FETCH_CHAT ? "/chat/completions" : "/completions";
     f->url = malloc(bl + strlen(path) + 1);
+    f->base = strndup(base, bl);
     f->model = strdup(o->model);
-    if (!f->url || !f->model)
+    if (!f->url || !f->base || !f->model)
         goto fail;
     memcpy(f->url, base, bl);
     strcpy(f->url + bl, path);
@@ -360,6 +367,7 @@ void tf_fetch_free(tf_fetch *f)
         free(f->key);
     }
     free(f->url);
+    free(f->base);
     free(f->model);
     cJSON_Delete(f->stop);
     cJSON_Delete(f->extra);
@@ -375,6 +383,11 @@ int tf_fetch_room(const tf_fetch *f)
 size_t tf_fetch_pending(const tf_fetch *f)
 {
     return f->pending;
+}
+
+size_t tf_fetch_in_flight(const tf_fetch *f)
+{
+    return f->running;
 }
 
 const tf_fetch_stats *tf_fetch_stats_get(const tf_fetch *f)
@@ -426,6 +439,7 @@ static tf_err deliver(tf_fetch *f, req *r, int ok, int from_cache, tf_fetch_repl
     }
     res->attempts = r->attempts;
     res->status = r->status;
+    res->cause = ok ? TF_FETCH_CAUSE_NONE : r->cause;
     res->latency_ms = (double)(now_us() - r->submitted_us) / 1e3;
     memcpy(res->cache_key, r->key, sizeof res->cache_key);
     if (ok)
@@ -585,6 +599,14 @@ tf_err tf_fetch_submit(tf_fetch *f, uint64_t tag, const char *prompt, uint64_t i
     return TF_OK;
 }
 
+tf_err tf_fetch_request_text(const tf_fetch *f, const char *prompt, uint64_t item_seed,
+                             unsigned sample, const char **url, char **body)
+{
+    *url = f->url;
+    *body = build_body(f, prompt, tf_fetch_sample_seed(item_seed, sample));
+    return *body ? TF_OK : TF_ERR_NOMEM;
+}
+
 /* Append a response body to the request's capped buffer; a refused append
  * stops the transfer (curl reports a write error). */
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
@@ -672,6 +694,77 @@ static void server_message(const char *body, size_t len, char *msg, size_t cap)
     cJSON_Delete(j);
 }
 
+/* The class of a transfer's curl error (fetch.h). */
+static tf_fetch_cause curl_cause(CURLcode c)
+{
+    switch (c) {
+    case CURLE_COULDNT_CONNECT:
+        return TF_FETCH_CAUSE_CONNECT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return TF_FETCH_CAUSE_DNS;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+        return TF_FETCH_CAUSE_TLS;
+    case CURLE_OPERATION_TIMEDOUT:
+        return TF_FETCH_CAUSE_TIMEOUT;
+    default:
+        return TF_FETCH_CAUSE_NETWORK;
+    }
+}
+
+int tf_fetch_cause_permanent(tf_fetch_cause cause, long status)
+{
+    switch (cause) {
+    case TF_FETCH_CAUSE_CONNECT:
+    case TF_FETCH_CAUSE_DNS:
+    case TF_FETCH_CAUSE_TLS:
+        return 1;
+    case TF_FETCH_CAUSE_HTTP:
+        return status == 400 || status == 401 || status == 403 || status == 404 || status == 405 ||
+               status == 407 || status == 422;
+    default:
+        return 0;
+    }
+}
+
+void tf_fetch_cause_text(tf_fetch_cause cause, long status, char *buf, size_t n)
+{
+    switch (cause) {
+    case TF_FETCH_CAUSE_NONE:
+        snprintf(buf, n, "no failure");
+        break;
+    case TF_FETCH_CAUSE_HTTP:
+        snprintf(buf, n, "HTTP %ld", status);
+        break;
+    case TF_FETCH_CAUSE_CONNECT:
+        snprintf(buf, n, "no connection");
+        break;
+    case TF_FETCH_CAUSE_DNS:
+        snprintf(buf, n, "an unresolved host name");
+        break;
+    case TF_FETCH_CAUSE_TLS:
+        snprintf(buf, n, "a TLS failure");
+        break;
+    case TF_FETCH_CAUSE_TIMEOUT:
+        snprintf(buf, n, "a timeout");
+        break;
+    case TF_FETCH_CAUSE_NETWORK:
+        snprintf(buf, n, "a network error");
+        break;
+    case TF_FETCH_CAUSE_BODY:
+        snprintf(buf, n, "a bad response body");
+        break;
+    }
+}
+
 /* curl errors that no retry can cure. */
 static int curl_permanent(CURLcode c)
 {
@@ -699,19 +792,25 @@ static tf_err finish_attempt(tf_fetch *f, req *r, CURLcode code)
     tf_lat_add(&f->stats.latency, (uint64_t)(t - r->started_us));
 
     int retry = 0;
+    r->cause = TF_FETCH_CAUSE_BODY;
     if (r->too_big == 1) {
         set_reason(f, r, "response body exceeds max_response_bytes (%zu)", f->max_response_bytes);
     } else if (r->too_big) {
         set_reason(f, r, "out of memory reading the response");
     } else if (code != CURLE_OK) {
+        r->cause = curl_cause(code);
         set_reason(f, r, "%s%s%s", curl_easy_strerror(code), r->errbuf[0] ? ": " : "", r->errbuf);
-        retry = !curl_permanent(code);
+        retry =
+            !curl_permanent(code) && !(f->fail_fast && tf_fetch_cause_permanent(r->cause, status));
     } else if (status >= 200 && status < 300) {
         tf_fetch_reply rep;
         tf_diag pd = {{0}};
         tf_err e = tf_fetch_parse_response(f->api, r->resp.data, r->resp.len, &rep, &pd);
-        if (e == TF_OK)
+        if (e == TF_OK) {
+            if (f->breaker)
+                tf_fetch_breaker_add(f->breaker, f->base, 1, TF_FETCH_CAUSE_NONE, status, NULL);
             return succeed(f, r, &rep);
+        }
         tf_fetch_reply_clear(&rep);
         if (e == TF_ERR_NOMEM) {
             set_reason(f, r, "out of memory parsing the response");
@@ -721,10 +820,15 @@ static tf_err finish_attempt(tf_fetch *f, req *r, CURLcode code)
         }
     } else {
         char msg[320];
+        r->cause = TF_FETCH_CAUSE_HTTP;
         server_message(r->resp.data, r->resp.len, msg, sizeof msg);
         set_reason(f, r, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
         retry = status == 429 || status >= 500;
     }
+    /* every failed attempt counts, retried or not: a server that refuses
+     * everything trips the breaker in attempts, not in samples */
+    if (f->breaker)
+        tf_fetch_breaker_add(f->breaker, f->base, 0, r->cause, status, r->reason);
     if (retry && r->attempts < f->max_attempts) {
         long delay = ra >= 0 ? (ra < f->backoff_max_ms ? ra : f->backoff_max_ms)
                              : tf_fetch_backoff_ms(&f->rng, r->attempts, f->backoff_base_ms,
@@ -809,6 +913,13 @@ tf_err tf_fetch_next(tf_fetch *f, int timeout_ms, tf_fetch_result **out, tf_diag
     int64_t t0 = now_us();
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : t0 + (int64_t)timeout_ms * 1000;
     for (;;) {
+        /* a tripped breaker ends the client's work at once: what is in
+         * flight or done is dropped with the shard (worker.h) */
+        const char *why = f->breaker ? tf_fetch_breaker_why(f->breaker) : NULL;
+        if (why) {
+            tf_diag_set(d, "%s", why);
+            return TF_ERR_STOPPED;
+        }
         *out = pop_done(f);
         if (*out)
             return TF_OK;

@@ -812,6 +812,9 @@ cJSON *tf_job_identity(const tf_job *job)
                                           "endpoint.cache_dir",
                                           "endpoint.price_per_million",
                                           "endpoint.api_key_env",
+                                          "endpoint.breaker_consecutive",
+                                          "endpoint.breaker_failure_rate",
+                                          "endpoint.breaker_window",
                                           NULL};
     cJSON *id = cJSON_Duplicate(job->priv->root, 1);
     if (!id)

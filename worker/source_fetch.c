@@ -1,10 +1,13 @@
 /* source_fetch.c: sources "endpoint" and "cache" (source.h): each record's
  * samples are asked of an OpenAI-compatible endpoint through the fetch
  * client (fetch.h), many in flight, or, for "cache", looked up in the
- * response cache of an earlier run without sending anything. */
+ * response cache of an earlier run without sending anything. The job's
+ * first request, which the coordinator's preflight sends, is built here
+ * too (tf_worker_first_request), by the same code as every other. */
 #include "tracefarm/fetch.h"
 #include "tracefarm/hash.h"
 #include "tracefarm/source.h"
+#include "tracefarm/worker.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -76,6 +79,7 @@ static tf_err open_common(const tf_source_ctx *ctx, int cache_only, void **state
     tf_fetch_opts_from_config(c, ctx->ordinal, ctx->nworkers, key, &o);
     o.jitter_seed = ctx->shard + 1;
     o.cache_only = cache_only;
+    o.breaker = ctx->breaker;
     tf_err err = tf_fetch_create(&o, &s->f, d);
     if (err != TF_OK) {
         fetch_close(s);
@@ -132,17 +136,15 @@ static tf_err item_seed(const tf_fetch_config *c, const char *prompt, size_t n, 
     return err;
 }
 
-/* Expand the prompt template for a record into s->prompt: "{prompt}" is
- * the domain's prompt, "{field:PATH}" the record's value at PATH (a string,
- * or a number as JSON text), "{{" and "}}" single braces (the job checked
- * the template and compiled its paths, in order). TF_ERR_PARSE with why for
- * a missing or unusable field; TF_ERR_TOO_BIG past the prompt cap. */
-static tf_err build_prompt(fetch_state *s, const tf_source_req *req, tf_diag *why)
+/* Expand the prompt template for a record into b: "{prompt}" is the
+ * domain's prompt, "{field:PATH}" the record's value at PATH (a string, or
+ * a number as JSON text), "{{" and "}}" single braces (the job checked the
+ * template and compiled its paths, in order). TF_ERR_PARSE with why for a
+ * missing or unusable field; TF_ERR_TOO_BIG past the prompt cap. */
+static tf_err build_prompt(const tf_work *w, tf_buf *b, const tf_source_req *req, tf_diag *why)
 {
-    const tf_work *w = s->work;
-    tf_buf *b = &s->prompt;
     tf_buf_reset(b);
-    const char *t = s->cfg->prompt_template;
+    const char *t = w->fetch->prompt_template;
     size_t field = 0;
     tf_err err = tf_buf_append(b, "", 0);
     while (err == TF_OK && *t) {
@@ -180,7 +182,7 @@ static tf_err build_prompt(fetch_state *s, const tf_source_req *req, tf_diag *wh
 static tf_err fetch_submit(void *state, const tf_source_req *req, tf_diag *why)
 {
     fetch_state *s = state;
-    tf_err err = build_prompt(s, req, why);
+    tf_err err = build_prompt(s->work, &s->prompt, req, why);
     uint64_t seed = 0;
     if (err == TF_OK)
         err = item_seed(s->cfg, s->prompt.data, s->prompt.len, &seed);
@@ -306,6 +308,88 @@ static cJSON *fetch_report(void *state)
     return j;
 }
 
+/* The counts so far, for progress. */
+static void fetch_tally(const void *state, tf_source_tally *t)
+{
+    const fetch_state *s = state;
+    const tf_fetch_stats *st = tf_fetch_stats_get(s->f);
+    t->requests = st->requests;
+    t->retries = st->retries;
+    t->cache_hits = st->cache_hits;
+    t->in_flight = tf_fetch_in_flight(s->f);
+}
+
+/* ----- the first request of a job (the preflight) ----------------------------------- */
+
+/* Line text into the prompt and item seed of its request, as fetch_submit
+ * would build them. TF_ERR_EOF: the line makes no request (it is an error
+ * item, whatever the reason). */
+static tf_err line_request(const tf_work *w, tf_buf *b, const char *text, size_t len,
+                           uint64_t *seed)
+{
+    tf_record rec;
+    memset(&rec, 0, sizeof rec);
+    tf_err err = tf_record_parse(&w->record, text, len, &rec);
+    if (err != TF_OK)
+        return err;
+    void *problem = NULL;
+    tf_text out = {NULL, 0};
+    tf_diag why;
+    why.msg[0] = '\0';
+    err = rec.error_kind ? TF_ERR_PARSE
+                         : w->dom->parse_record(w->dom_cfg, &rec, &problem, &out, &why);
+    if (err == TF_OK) {
+        tf_source_req req = {.rec = &rec, .problem = problem, .output = out};
+        err = build_prompt(w, b, &req, &why);
+    }
+    if (err == TF_OK)
+        err = item_seed(w->fetch, b->data, b->len, seed);
+    if (problem)
+        w->dom->free_problem(problem);
+    tf_record_clear(&rec);
+    return err == TF_ERR_PARSE || err == TF_ERR_TOO_BIG ? TF_ERR_EOF : err;
+}
+
+tf_err tf_worker_first_request(const tf_work *work, const tf_shard *s, uint64_t max_lines,
+                               char **prompt, uint64_t *seed, uint64_t *line, tf_diag *d)
+{
+    *prompt = NULL;
+    *seed = 0;
+    *line = 0;
+    if (!work->fetch)
+        return TF_ERR_EOF;
+    tf_reader *rd = NULL;
+    tf_err err = tf_reader_open(work->corpus[s->file], s, work->max_line_bytes, &rd, d);
+    tf_buf b;
+    tf_buf_init(&b, 2 * work->max_line_bytes + 65536); /* the endpoint source's cap */
+    for (uint64_t n = 0; err == TF_OK && n < max_lines; n++) {
+        const char *text;
+        size_t len;
+        err = tf_reader_next(rd, &text, &len, line, d);
+        if (err == TF_ERR_TOO_BIG || err == TF_ERR_ZSTD) {
+            err = TF_OK; /* an error item; the reader goes on */
+            continue;
+        }
+        if (err != TF_OK)
+            break; /* the end of the shard, or a read error */
+        err = line_request(work, &b, text, len, seed);
+        if (err == TF_ERR_EOF) {
+            err = TF_OK; /* this line makes no request: the next one */
+            continue;
+        }
+        if (err == TF_OK)
+            *prompt = b.data ? tf_buf_steal(&b) : strdup("");
+        if (err == TF_OK && !*prompt)
+            err = TF_ERR_NOMEM;
+        break;
+    }
+    if (err == TF_OK && !*prompt)
+        err = TF_ERR_EOF;
+    tf_buf_free(&b);
+    tf_reader_free(rd);
+    return err;
+}
+
 const tf_source tf_source_endpoint = {
     .name = "endpoint",
     .per_sample = 1,
@@ -319,6 +403,7 @@ const tf_source tf_source_endpoint = {
     .annotate = fetch_annotate,
     .release = fetch_release,
     .report = fetch_report,
+    .tally = fetch_tally,
 };
 
 const tf_source tf_source_cache = {
@@ -334,4 +419,5 @@ const tf_source tf_source_cache = {
     .annotate = fetch_annotate,
     .release = fetch_release,
     .report = fetch_report,
+    .tally = fetch_tally,
 };

@@ -46,6 +46,7 @@ typedef struct slot {
 
 typedef struct shard {
     const tf_work *w;
+    const tf_worker_ctx *wc; /* the tick, if any */
     const tf_source *src;
     void *st; /* the source's state */
     tf_part_writer *part;
@@ -271,10 +272,29 @@ static void slot_clear(shard *sh, slot *s)
     s->out = out;
 }
 
+/* The shard's counts so far (the part's, and the source's tally). */
+static void counts(const shard *sh, tf_shard_result *res)
+{
+    if (sh->part) {
+        res->records = tf_part_records(sh->part);
+        res->errors = tf_part_errors(sh->part);
+    }
+    tf_source_tally t = {0};
+    if (sh->st && sh->src->tally)
+        sh->src->tally(sh->st, &t);
+    res->requests = t.requests;
+    res->retries = t.retries;
+    res->cache_hits = t.cache_hits;
+    res->in_flight = t.in_flight;
+}
+
 /* Write every finished record at the head of the window, in order. */
 static tf_err flush(shard *sh, tf_diag *d)
 {
     tf_err err = TF_OK;
+    uint64_t head0 = sh->head;
+    if (sh->wc->tick)
+        sh->wc->tick(sh->wc->tick_ctx, NULL); /* a chance to refresh between items */
     while (err == TF_OK && sh->head < sh->tail) {
         slot *s = &sh->win[sh->head % sh->nwin];
         if (!s->err_kind && s->got < sh->samples)
@@ -285,6 +305,11 @@ static tf_err flush(shard *sh, tf_diag *d)
             err = emit_output(sh, s, s->out[i], d);
         slot_clear(sh, s);
         sh->head++;
+    }
+    if (err == TF_OK && sh->head != head0 && sh->wc->tick) {
+        tf_shard_result so_far = {0};
+        counts(sh, &so_far);
+        sh->wc->tick(sh->wc->tick_ctx, &so_far);
     }
     return err;
 }
@@ -322,14 +347,17 @@ static tf_err run(shard *sh, tf_reader *rd, const char *path, tf_diag *d)
     return err;
 }
 
-tf_err tf_worker_shard(const tf_work *work, const tf_worker_place *place, uint64_t id,
-                       const tf_shard *s, const char *partdir, tf_shard_result *res, tf_diag *d)
+tf_err tf_worker_shard(const tf_work *work, const tf_worker_ctx *wc, uint64_t id, const tf_shard *s,
+                       const char *partdir, tf_shard_result *res, tf_diag *d)
 {
     memset(res, 0, sizeof *res);
     const char *path = work->corpus[s->file];
-    shard sh = {.w = work, .src = tf_source_of(work->source)};
-    tf_source_ctx ctx = {
-        .work = work, .ordinal = place->ordinal, .nworkers = place->nworkers, .shard = id};
+    shard sh = {.w = work, .wc = wc, .src = tf_source_of(work->source)};
+    tf_source_ctx ctx = {.work = work,
+                         .ordinal = wc->ordinal,
+                         .nworkers = wc->nworkers,
+                         .shard = id,
+                         .breaker = wc->breaker};
     tf_reader *rd = NULL;
     sh.stats = tf_stats_create_with(&work->stats);
     tf_err err = sh.stats && sh.src ? TF_OK : TF_ERR_NOMEM;
@@ -356,10 +384,8 @@ tf_err tf_worker_shard(const tf_work *work, const tf_worker_place *place, uint64
     cJSON *report = err == TF_OK && sh.src->report ? sh.src->report(sh.st) : NULL;
     if (err == TF_OK && sh.src->report && !report)
         err = TF_ERR_NOMEM;
-    if (sh.part) {
-        res->records = tf_part_records(sh.part);
-        res->errors = tf_part_errors(sh.part);
-    }
+    counts(&sh, res);
+    res->in_flight = 0;
     tf_err e2 = tf_part_close(sh.part, err == TF_OK, res->lines, sh.stats, report, d);
     if (err == TF_OK)
         err = e2;

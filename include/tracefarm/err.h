@@ -30,6 +30,7 @@ typedef enum tf_err {
     TF_ERR_MPI,      /* an MPI call failed */
     TF_ERR_EOF,      /* no more data (not a failure) */
     TF_ERR_INTERNAL, /* a broken invariant: a bug in tracefarm */
+    TF_ERR_STOPPED,  /* stopped on purpose (a circuit breaker tripped): not a bug, resumable */
 } tf_err;
 
 /* Static English text for an error code; never NULL. */

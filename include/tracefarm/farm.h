@@ -18,14 +18,20 @@ enum {
     TF_EXIT_ITEM_ERRORS = 3, /* finished; some items are error items */
     TF_EXIT_OVER_SHARE = 4,  /* finished; more than warn_share of the items are error items,
                                 or of the responses truncated (a warning says which) */
-    TF_EXIT_REQUEUE = 75,    /* stopped by SIGTERM/SIGUSR1: run again to resume (EX_TEMPFAIL) */
+    TF_EXIT_REQUEUE = 75,    /* stopped by a signal or a circuit breaker: run again to resume
+                                (EX_TEMPFAIL) */
 };
 
 /* Options of "tracefarm run". */
 typedef struct tf_run_opts {
     const char *job_path; /* the job spec file */
-    int quiet;            /* no summary on stdout */
+    int quiet;            /* no progress, no summary */
     int force;            /* start over in an output directory of another job or a changed corpus */
+    int check;            /* check, plan and preflight, print the first request, then stop:
+                             no output directory, journal or outputs */
+    int no_preflight;     /* send no preflight request */
+    double progress;      /* seconds between two plain progress lines (no terminal);
+                             0: no progress at all */
 } tf_run_opts;
 
 /* Run a job on comm (MPI must be initialised). Every rank calls this and

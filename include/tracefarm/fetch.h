@@ -43,6 +43,8 @@
 
 /* ---- options ---- */
 
+typedef struct tf_fetch_breaker tf_fetch_breaker; /* a circuit breaker, below */
+
 typedef enum tf_fetch_api {
     TF_FETCH_COMPLETIONS, /* POST {base}/completions, "prompt": the prompt */
     TF_FETCH_CHAT,        /* POST {base}/chat/completions, one user message: the prompt */
@@ -91,6 +93,15 @@ typedef struct tf_fetch_opts {
                               hold fails at once with reason "not in the
                               response cache" (attempts 0, status 0) */
     uint64_t jitter_seed;  /* seeds the backoff jitter PRNG (mixed with ordinal) */
+
+    /* Failing fast. */
+    int fail_fast;             /* 1: a refused connection, an unresolved host and a TLS
+                                  failure are not retried (the preflight: they do not
+                                  pass in the seconds a backoff waits); default 0 */
+    tf_fetch_breaker *breaker; /* borrowed, or NULL: every finished attempt is told to
+                                  it, and once it trips tf_fetch_next returns
+                                  TF_ERR_STOPPED. It outlives the client, so one
+                                  breaker can watch a worker's successive clients */
 } tf_fetch_opts;
 
 /* Fill o with the defaults (no URLs, no model, no key, no cache). The
@@ -102,32 +113,37 @@ void tf_fetch_opts_default(tf_fetch_opts *o);
 
 /* The "endpoint" section of a job spec, resolved (docs/job.md). */
 typedef struct tf_fetch_config {
-    char **base_urls;          /* replicas; worker k uses k % n */
-    size_t n_base_urls;        /* at least 1 */
-    int api;                   /* tf_fetch_api */
-    char *model;               /* "model" of each request */
-    char *prompt_template;     /* "{prompt}", "{field:PATH}", "{{", "}}" */
-    double temperature, top_p; /* < 0: not sent */
-    long max_tokens;           /* <= 0: not sent */
-    char **stop;               /* n_stop stop strings */
-    size_t n_stop;             /* at most TF_FETCH_MAX_STOP */
-    char *extra_json;          /* other params keys as a JSON object; NULL: none */
-    uint64_t seed;             /* params.seed (0 when absent); mixed into item seeds */
-    int has_seed;              /* params.seed was given */
-    long samples;              /* samples per record */
-    char *api_key_env;         /* variable holding the key; NULL: no key */
-    long concurrency;          /* requests in flight per worker */
-    double connect_timeout_s;  /* per attempt */
-    double timeout_s;          /* per attempt */
-    long max_attempts;         /* first included */
-    long backoff_ms;           /* first backoff cap */
-    long backoff_max_ms;       /* largest backoff and Retry-After honoured */
-    double rate_limit_rps;     /* job-wide attempts per second; 0: unlimited */
-    char *cache_dir;           /* response cache directory; NULL: no cache */
-    long max_response_bytes;   /* cap on one response body */
-    int has_prices;            /* price_per_million was given */
-    double price_prompt;       /* per million prompt tokens */
-    double price_completion;   /* per million completion tokens */
+    char **base_urls;            /* replicas; worker k uses k % n */
+    size_t n_base_urls;          /* at least 1 */
+    int api;                     /* tf_fetch_api */
+    char *model;                 /* "model" of each request */
+    char *prompt_template;       /* "{prompt}", "{field:PATH}", "{{", "}}" */
+    double temperature, top_p;   /* < 0: not sent */
+    long max_tokens;             /* <= 0: not sent */
+    char **stop;                 /* n_stop stop strings */
+    size_t n_stop;               /* at most TF_FETCH_MAX_STOP */
+    char *extra_json;            /* other params keys as a JSON object; NULL: none */
+    uint64_t seed;               /* params.seed (0 when absent); mixed into item seeds */
+    int has_seed;                /* params.seed was given */
+    long samples;                /* samples per record */
+    char *api_key_env;           /* variable holding the key; NULL: no key */
+    long concurrency;            /* requests in flight per worker */
+    double connect_timeout_s;    /* per attempt */
+    double timeout_s;            /* per attempt */
+    long max_attempts;           /* first included */
+    long backoff_ms;             /* first backoff cap */
+    long backoff_max_ms;         /* largest backoff and Retry-After honoured */
+    double rate_limit_rps;       /* job-wide attempts per second; 0: unlimited */
+    char *cache_dir;             /* response cache directory; NULL: no cache */
+    long max_response_bytes;     /* cap on one response body */
+    int has_prices;              /* price_per_million was given */
+    double price_prompt;         /* per million prompt tokens */
+    double price_completion;     /* per million completion tokens */
+    long breaker_consecutive;    /* stop after this many attempts in a row failed with one
+                                    permanent cause; 0: off */
+    double breaker_failure_rate; /* stop when this fraction of the last breaker_window
+                                    attempts failed; 0: off */
+    long breaker_window;         /* attempts the failure rate is taken over */
 } tf_fetch_config;
 
 #define TF_FETCH_MAX_STOP 16
@@ -145,6 +161,11 @@ void tf_fetch_config_free(tf_fetch_config *c);
 /* The key table of the "endpoint" section (schema.h), *n keys: for the
  * reference that "tracefarm spec" prints. */
 const tf_key *tf_fetch_config_keys(size_t *n);
+
+/* The circuit breaker the section asks for (breaker_* keys), for one
+ * worker. *out is NULL when both of its rules are off. Caller frees with
+ * tf_fetch_breaker_free. TF_ERR_NOMEM. */
+tf_err tf_fetch_breaker_from_config(const tf_fetch_config *c, tf_fetch_breaker **out) TF_MUST_USE;
 
 /* Client options for worker ordinal (0-based) of nworkers: its replica,
  * its share of the job's rate, api_key (borrowed: the key's value, or
@@ -175,6 +196,16 @@ int tf_fetch_room(const tf_fetch *f);
 
 /* Samples submitted and not yet delivered by tf_fetch_next. */
 size_t tf_fetch_pending(const tf_fetch *f);
+
+/* Requests in flight now (transfers running). */
+size_t tf_fetch_in_flight(const tf_fetch *f);
+
+/* The URL and the exact body that tf_fetch_submit would send for sample i
+ * of an item with this prompt and item seed ("tracefarm run --check" shows
+ * them). *url is the client's (valid until tf_fetch_free); *body is owned
+ * by the caller (free). Neither holds the API key. TF_ERR_NOMEM. */
+tf_err tf_fetch_request_text(const tf_fetch *f, const char *prompt, uint64_t item_seed,
+                             unsigned sample, const char **url, char **body) TF_MUST_USE;
 
 /* Seed of sample i of an item: the top 31 bits of
  * splitmix64(item_seed + 0x9e3779b97f4a7c15 * (i + 1)), so 0 <= seed < 2^31
@@ -214,6 +245,27 @@ tf_err tf_fetch_parse_response(tf_fetch_api api, const char *body, size_t len, t
 /* Free the strings of r and zero it. Accepts NULL. */
 void tf_fetch_reply_clear(tf_fetch_reply *r);
 
+/* Why an attempt failed, in classes that say what to do about it. */
+typedef enum tf_fetch_cause {
+    TF_FETCH_CAUSE_NONE = 0, /* no failure (or a sample never sent: a cache miss) */
+    TF_FETCH_CAUSE_HTTP,     /* an HTTP status other than 2xx (see status) */
+    TF_FETCH_CAUSE_CONNECT,  /* no connection: refused, or no route to the host */
+    TF_FETCH_CAUSE_DNS,      /* the host name does not resolve */
+    TF_FETCH_CAUSE_TLS,      /* the TLS handshake or the certificate failed */
+    TF_FETCH_CAUSE_TIMEOUT,  /* connect or transfer timeout */
+    TF_FETCH_CAUSE_NETWORK,  /* another transport error: reset, empty reply, ... */
+    TF_FETCH_CAUSE_BODY,     /* a 2xx body that is malformed, or over max_response_bytes */
+} tf_fetch_cause;
+
+/* Whether a failure no retry can cure and that every request of a job
+ * would meet: no connection, an unresolved host, TLS, and the HTTP
+ * statuses 400, 401, 403, 404, 405, 407 and 422. 429, 5xx, timeouts and
+ * the rest may pass (docs/endpoint.md, "Failing fast"). */
+int tf_fetch_cause_permanent(tf_fetch_cause cause, long status);
+
+/* A few words for a cause ("HTTP 401", "no connection", ...) into buf. */
+void tf_fetch_cause_text(tf_fetch_cause cause, long status, char *buf, size_t n);
+
 /* One finished sample. Owned by the caller: tf_fetch_result_free. */
 typedef struct tf_fetch_result {
     uint64_t tag;         /* as submitted */
@@ -226,6 +278,7 @@ typedef struct tf_fetch_result {
                              message>" or the parse error; never contains the key */
     unsigned attempts;    /* requests sent for this sample (0 for a cache hit) */
     long status;          /* last HTTP status; 0 if no response was received */
+    tf_fetch_cause cause; /* when !ok: the class of the last attempt's failure */
     double latency_ms;    /* submit to finish, including backoff waits */
     char cache_key[65];   /* hex key of the request (cache file name) */
 } tf_fetch_result;
@@ -237,7 +290,9 @@ void tf_fetch_result_free(tf_fetch_result *r);
  * timeout_ms for one (0: never block; -1: until one is ready). TF_OK with
  * *out NULL: none ready in time. TF_OK with *out set: a result, owned by
  * the caller. TF_ERR_EOF: nothing is pending at all (not a failure).
- * TF_ERR_NOMEM / TF_ERR_INTERNAL (message in d): the client is broken. */
+ * TF_ERR_STOPPED (why in d): the breaker of o.breaker has tripped; the
+ * client does no more work. TF_ERR_NOMEM / TF_ERR_INTERNAL (message in d):
+ * the client is broken. */
 tf_err tf_fetch_next(tf_fetch *f, int timeout_ms, tf_fetch_result **out, tf_diag *d) TF_MUST_USE;
 
 /* ---- accounting ---- */
@@ -312,6 +367,69 @@ cJSON *tf_fetch_stats_json(const tf_fetch_stats *s);
 /* Rebuild counters from tf_fetch_stats_json output. TF_ERR_PARSE (d names
  * the key) if j is not such a state. */
 tf_err tf_fetch_stats_from_json(const cJSON *j, tf_fetch_stats *out, tf_diag *d) TF_MUST_USE;
+
+/* ---- failing fast: the circuit breaker ---- */
+
+/* A circuit breaker watches the finished attempts of one worker (across
+ * its successive clients) and trips on either rule:
+ * - consecutive (> 0): the last `consecutive` attempts all failed with
+ *   the same permanent cause (tf_fetch_cause_permanent; an HTTP cause is
+ *   the same when the status is);
+ * - rate (> 0): the last `window` attempts are known and at least
+ *   rate x window of them failed, whatever the cause.
+ * A tripped breaker stays tripped. Pure: no I/O, no clock. */
+
+/* A breaker; both rules off (consecutive 0, rate 0) is valid and never
+ * trips. window is at least 1 when rate > 0. Caller frees with
+ * tf_fetch_breaker_free. TF_ERR_NOMEM. */
+tf_err tf_fetch_breaker_create(long consecutive, double rate, long window,
+                               tf_fetch_breaker **out) TF_MUST_USE;
+void tf_fetch_breaker_free(tf_fetch_breaker *b); /* accepts NULL */
+
+/* Tell the breaker one finished attempt at base_url: ok, or failed with
+ * cause, status and reason (the attempt's reason, quoted when it trips).
+ * Returns 1 when the breaker is tripped (now or before). */
+int tf_fetch_breaker_add(tf_fetch_breaker *b, const char *base_url, int ok, tf_fetch_cause cause,
+                         long status, const char *reason);
+
+/* NULL while the breaker holds, else why it tripped: "the last 20
+ * attempts at http://h:8000/v1 failed with HTTP 401 (...)". Valid while b
+ * lives. */
+const char *tf_fetch_breaker_why(const tf_fetch_breaker *b);
+
+/* ---- the preflight ---- */
+
+/* What the preflight found at one endpoint. */
+typedef enum tf_fetch_verdict {
+    TF_FETCH_PASSED,    /* answered well: the answer is in the cache (if any) */
+    TF_FETCH_CACHED,    /* the cache holds the answer: nothing was sent */
+    TF_FETCH_TRANSIENT, /* failed for a cause that may pass (429, 5xx, a timeout, ...) */
+    TF_FETCH_REFUSED,   /* failed for a permanent cause: the job cannot work */
+} tf_fetch_verdict;
+
+typedef struct tf_fetch_check {
+    tf_fetch_verdict verdict;
+    long status;                  /* last HTTP status; 0 if none */
+    tf_fetch_cause cause;         /* of the failure */
+    unsigned attempts;            /* requests sent */
+    double seconds;               /* from the first attempt to the verdict */
+    char url[512];                /* the URL asked (base URL + path) */
+    char cause_text[TF_DIAG_LEN]; /* unless PASSED or CACHED: the failure, as the
+                                     server or curl said it ("HTTP 401: bad key") */
+    char hint[600];               /* REFUSED: what to do about it; may be empty */
+} tf_fetch_check;
+
+/* Ask the endpoint of o (base_urls[o->ordinal % n]) for sample 0 of one
+ * item, exactly as tf_fetch_submit would (the same body, hence the same
+ * cache key): through the cache when o has one, so a hit sends nothing
+ * and an answer is stored for the worker that needs it. Retries as usual,
+ * but with fail_fast. On a 404, GET {base}/models tells an unknown model
+ * from an unknown path, and a base URL without /v1 gets a suggestion.
+ * TF_OK with *out filled; errors only for a client that cannot be made
+ * (TF_ERR_SPEC, TF_ERR_IO for the cache directory, TF_ERR_NOMEM,
+ * TF_ERR_INTERNAL, with d). */
+tf_err tf_fetch_preflight(const tf_fetch_opts *o, const char *prompt, uint64_t item_seed,
+                          tf_fetch_check *out, tf_diag *d) TF_MUST_USE;
 
 /* ---- retry policy helpers (pure; exposed for tests) ---- */
 

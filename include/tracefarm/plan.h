@@ -42,6 +42,12 @@ size_t tf_plan_count(const tf_plan *p);
  * past the end. */
 const tf_shard *tf_plan_get(const tf_plan *p, size_t i);
 
+/* The uncompressed size of the i-th shard as planned (plain: its byte
+ * range; zstd: its frames' declared sizes, or 4 x compressed where none
+ * is declared): an estimate for progress, not part of the hash. 0 past the
+ * end. */
+uint64_t tf_plan_bytes(const tf_plan *p, size_t i);
+
 void tf_plan_free(tf_plan *p); /* accepts NULL */
 
 /* Hash (FNV-1a, hash.h) of every shard's file, kind and range, in plan

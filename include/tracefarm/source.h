@@ -18,6 +18,7 @@
 
 #include "tracefarm/domain.h"
 #include "tracefarm/err.h"
+#include "tracefarm/fetch.h"
 #include "tracefarm/job.h"
 #include "tracefarm/record.h"
 #include "tracefarm/stats.h"
@@ -27,11 +28,20 @@
 
 /* What a source is opened with. */
 typedef struct tf_source_ctx {
-    const tf_work *work; /* the job's worker part */
-    unsigned ordinal;    /* this worker among the workers, 0-based */
-    unsigned nworkers;   /* how many workers share the job's rate limit */
-    uint64_t shard;      /* the shard (seeds the retry jitter) */
+    const tf_work *work;       /* the job's worker part */
+    unsigned ordinal;          /* this worker among the workers, 0-based */
+    unsigned nworkers;         /* how many workers share the job's rate limit */
+    uint64_t shard;            /* the shard (seeds the retry jitter) */
+    tf_fetch_breaker *breaker; /* borrowed: the worker's circuit breaker, or NULL */
 } tf_source_ctx;
+
+/* A source's running counts (tally), for progress. */
+typedef struct tf_source_tally {
+    uint64_t requests;   /* HTTP attempts sent */
+    uint64_t retries;    /* of which retries */
+    uint64_t cache_hits; /* samples the response cache answered */
+    uint64_t in_flight;  /* requests in flight now */
+} tf_source_tally;
 
 /* One record, as the loop hands it to a source. Valid until every output
  * of the record has been released. */
@@ -88,6 +98,9 @@ typedef struct tf_source {
     /* The shard's accounting for the part meta ("fetch"), or NULL. Caller
      * frees with cJSON_Delete. */
     cJSON *(*report)(void *state);
+
+    /* The counts so far, for progress (NULL: a source that sends nothing). */
+    void (*tally)(const void *state, tf_source_tally *t);
 } tf_source;
 
 /* The table of a source kind. */

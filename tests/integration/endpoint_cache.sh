@@ -26,6 +26,7 @@ run_job first 3
 check "first run exits 0 (got $ST)" [ "$ST" -eq 0 ]
 check "first run: 72 items" [ "$(wc -l < first.items.jsonl)" -eq 72 ]
 n1=$(requests "$KP" "$CANARY")
+# 72 in all: the preflight's (the first record's sample 0, cached) and 71 by the workers
 check "first run: 72 requests sent (server says $n1)" [ "$n1" -eq 72 ]
 check "the cache has 72 entries" [ "$(find cache1 -name '*.json' | wc -l)" -eq 72 ]
 spec again out2 "$KP" '["a.jsonl"]' 3 "$E"
@@ -40,7 +41,8 @@ import json, sys
 f = json.load(open(sys.argv[1]))["fetch"]
 assert f["requests"] == 0 and f["cache_hits"] == 72 and f["cache_misses"] == 0, f
 g = json.load(open(sys.argv[2]))["fetch"]
-assert g["requests"] == 72 and g["cache_misses"] == 72 and g["status"] == {"200": 72}, g
+assert g["requests"] == 71 and g["cache_misses"] == 71 and g["status"] == {"200": 71}, g
+assert g["cache_hits"] == 1, g  # the preflight's answer
 PY
 check "samples: 3 per record, in order" python3 - first.items.jsonl <<'PY'
 import json, sys
@@ -56,7 +58,8 @@ check "cache_dir null: exit 0 (got $ST)" [ "$ST" -eq 0 ]
 check "cache_dir null: same items as the first run" cmp -s first.items.jsonl nocache.items.jsonl
 check "cache_dir null: no cache written" [ ! -e out7/cache ]
 n3=$(requests "$KP" "$CANARY")
-check "cache_dir null: 72 requests sent (server says $((n3 - n2)))" [ "$((n3 - n2))" -eq 72 ]
+# without a cache the preflight's answer is not kept: its request is sent twice
+check "cache_dir null: 73 requests sent (server says $((n3 - n2)))" [ "$((n3 - n2))" -eq 73 ]
 # the cache source builds the very same requests and sends none: no server
 E2='"samples": 3, "cache_dir": "cache1", "params": {"seed": 1, "temperature": 1.0, "logprobs": null}'
 spec offline out8 9 '["a.jsonl"]' 4 "$E2"
@@ -118,7 +121,7 @@ import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
 assert len(items) == 24 and all(i["plan_valid"] for i in items), items[0]
 f = json.load(open(sys.argv[2]))["fetch"]
-assert f["requests"] == 24 and f["cache_hits"] == 0, f
+assert f["requests"] == 23 and f["cache_hits"] == 1, f  # one answered by the preflight
 PY
 spec tmiss out6 "$KP" '["a.jsonl"]' 100 '"prompt_template": "{field:nope} {prompt}", "api_key_env": "TF_TEST_EP_KEY"'
 run_job tmiss 0
@@ -140,11 +143,18 @@ check "the key was required (401 without it)" \
 check "canary in no output, cache, run.json, stdout or stderr" \
     sh -c "! grep -rqF '$CANARY' out1 out2 out3 cache1 ./*.txt ./*.stdout ./*.stderr ./*.json"
 
-# --- a wrong key: 401 is not retried ----------------------------------------
+# --- a wrong key: the preflight stops the job; without it, 401 is not retried
 export TF_TEST_EP_WRONG=sk-wrong
 spec wrong out4 "$KP" '["b.jsonl"]' 100 '"api_key_env": "TF_TEST_EP_WRONG", "max_attempts": 4'
+n4=$(requests "$KP" "$CANARY")
 run_job wrong 2
-check "wrong key: every item an error, exit 4 (got $ST)" [ "$ST" -eq 4 ]
+check "wrong key: the preflight stops the job, exit 2 (got $ST)" [ "$ST" -eq 2 ]
+check "... naming HTTP 401 and the variable" grep -q "preflight: POST .*: HTTP 401: .*TF_TEST_EP_WRONG" wrong.stderr
+check "... after one request" [ "$(requests "$KP" "$CANARY")" -eq $((n4 + 1)) ]
+check "... nothing done" [ ! -e out4/.tracefarm-journal ]
+# 16 samples, fewer than breaker_consecutive (20): every one is an item
+run_job wrong 2 --no-preflight
+check "wrong key, --no-preflight: every item an error, exit 4 (got $ST)" [ "$ST" -eq 4 ]
 check "wrong key: 16 fetch_failed after 1 attempt, HTTP 401" python3 - wrong.items.jsonl <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]

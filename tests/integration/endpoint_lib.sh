@@ -36,19 +36,21 @@ spec() {
 JSON
 }
 
-# run_job NAME RANKS: run NAME.json (RANKS 0: no mpirun); sets ST; the
-# decompressed outputs go to NAME.items.jsonl and NAME.summary.json
+# run_job NAME RANKS [ARGS...]: run NAME.json --quiet ARGS (RANKS 0: no
+# mpirun); sets ST; the decompressed outputs go to NAME.items.jsonl and
+# NAME.summary.json
 run_job() {
+    local name=$1 ranks=$2 out
+    shift 2
     set +e
-    if [ "$2" -eq 0 ]; then
-        "$TF_BIN" run "$1.json" --quiet > "$1.stdout" 2> "$1.stderr"
+    if [ "$ranks" -eq 0 ]; then
+        "$TF_BIN" run "$name.json" --quiet "$@" > "$name.stdout" 2> "$name.stderr"
     else
-        mpi "$2" run "$1.json" --quiet > "$1.stdout" 2> "$1.stderr"
+        mpi "$ranks" run "$name.json" --quiet "$@" > "$name.stdout" 2> "$name.stderr"
     fi
     ST=$?
     set -e
-    local out
-    out=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['output'])" "$1.json")
-    zstd -q -dc "$out/items.jsonl.zst" > "$1.items.jsonl" 2>/dev/null || : > "$1.items.jsonl"
-    zstd -q -dc "$out/summary.json.zst" > "$1.summary.json" 2>/dev/null || : > "$1.summary.json"
+    out=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['output'])" "$name.json")
+    zstd -q -dc "$out/items.jsonl.zst" > "$name.items.jsonl" 2>/dev/null || : > "$name.items.jsonl"
+    zstd -q -dc "$out/summary.json.zst" > "$name.summary.json" 2>/dev/null || : > "$name.summary.json"
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# SIGTERM and SIGUSR1 stop a job at the next shard boundary with the
-# journal consistent and exit status 75 (TF_EXIT_REQUEUE); running the job
-# again resumes to outputs identical to an uninterrupted run. Alone, and
+# SIGTERM, SIGUSR1 and SIGINT stop a job at the next shard boundary with
+# the journal consistent and exit status 75 (TF_EXIT_REQUEUE); running the
+# job again resumes to outputs identical to an uninterrupted run. Alone, and
 # under mpirun with 3 ranks (mpirun forwards SIGUSR1 to every rank; SIGTERM
-# makes mpirun itself kill the job after odls_base_sigkill_timeout, and the
-# journal still lets the job resume).
+# and SIGINT make mpirun itself kill the job after
+# odls_base_sigkill_timeout, and the journal still lets the job resume). A
+# second SIGINT stops a lone process at once, still resumable.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/resume_lib.sh"
 
@@ -16,10 +17,11 @@ set -e
 outputs base
 shards=$(json_field base/run.json shards)
 
-# stopped RUNNER OUT SIGNAL EXPECT: start slow shards, signal after 3 are
-# journaled, expect status EXPECT (or any non-zero for "nonzero")
+# stopped RUNNER OUT SIGNAL EXPECT [TWICE]: start slow shards, signal after
+# 3 are journaled (TWICE: the signal again 0.1 s later), expect status
+# EXPECT (or any non-zero for "nonzero")
 stopped() {
-    local runner=$1 out=$2 sig=$3 expect=$4 st pid
+    local runner=$1 out=$2 sig=$3 expect=$4 twice=${5:-} st pid
     job "$out.json" "$out" 25
     set +e
     if [ "$runner" = alone ]; then
@@ -30,6 +32,10 @@ stopped() {
     pid=$!
     wait_done "$out" 3 120
     kill -"$sig" "$pid"
+    if [ -n "$twice" ]; then
+        sleep 0.1
+        kill -"$sig" "$pid"
+    fi
     wait "$pid"
     st=$?
     set -e
@@ -68,7 +74,14 @@ PY
 stopped alone term TERM 75
 check "term: says how to resume" grep -q "stopped by SIGTERM: .* run the same job again to resume (exit status 75)" term.err
 stopped alone usr1 USR1 75
+stopped alone int INT 75
+check "int: says at once that it stops" grep -q "SIGINT: stopping after the shards in progress" int.err
+check "int: then how to resume" grep -q "stopped by SIGINT: .* run the same job again to resume (exit status 75)" int.err
+stopped alone int2 INT 75 twice
+check "int2: a second SIGINT stops at once" grep -q "stopped at once by a second SIGINT" int2.err
+check "int2: ... before the shard in progress is journaled" sh -c "! grep -q 'stopped by SIGINT' int2.err"
 stopped mpi musr1 USR1 75
 check "musr1: mpirun forwarded SIGUSR1" grep -q "stopped by SIGUSR1" musr1.err
 stopped mpi mterm TERM nonzero
+stopped mpi mint INT nonzero
 done_tests

@@ -1,8 +1,10 @@
 /* test_fetch.c: the fetch client's pure parts (response parser, sample
  * seeds, backoff schedule, Retry-After, latency histogram, accounting
- * JSON) and what needs no server: option checks, a refused connection
- * failing with a reason after max attempts, and a cache hit sending
- * nothing. The client against a real server: test_fetch_serve.c. */
+ * JSON, failure causes, the circuit breaker) and what needs no server:
+ * option checks, a refused connection failing with a reason after max
+ * attempts, a cache hit sending nothing, a breaker stopping a client that
+ * cannot connect, and the preflight's verdict on a closed port. The client
+ * against a real server: test_fetch_serve.c. */
 #include "tf_test.h"
 #include "tracefarm/cache.h"
 #include "tracefarm/fetch.h"
@@ -389,11 +391,145 @@ static void test_client_offline(void)
     CHECK(system(cmd) == 0);
 }
 
+/* The circuit breaker's two rules, pure. */
+static void test_breaker(void)
+{
+    const char *u = "http://h:8000/v1";
+    /* permanent causes */
+    CHECK(tf_fetch_cause_permanent(TF_FETCH_CAUSE_CONNECT, 0));
+    CHECK(tf_fetch_cause_permanent(TF_FETCH_CAUSE_DNS, 0));
+    CHECK(tf_fetch_cause_permanent(TF_FETCH_CAUSE_TLS, 0));
+    CHECK(tf_fetch_cause_permanent(TF_FETCH_CAUSE_HTTP, 401));
+    CHECK(tf_fetch_cause_permanent(TF_FETCH_CAUSE_HTTP, 404));
+    CHECK(tf_fetch_cause_permanent(TF_FETCH_CAUSE_HTTP, 400));
+    CHECK(!tf_fetch_cause_permanent(TF_FETCH_CAUSE_HTTP, 429));
+    CHECK(!tf_fetch_cause_permanent(TF_FETCH_CAUSE_HTTP, 500));
+    CHECK(!tf_fetch_cause_permanent(TF_FETCH_CAUSE_HTTP, 413));
+    CHECK(!tf_fetch_cause_permanent(TF_FETCH_CAUSE_TIMEOUT, 0));
+    CHECK(!tf_fetch_cause_permanent(TF_FETCH_CAUSE_BODY, 200));
+
+    /* rule 1: 3 in a row of one permanent cause; anything else resets */
+    tf_fetch_breaker *b = NULL;
+    CHECK(tf_fetch_breaker_create(3, 0, 1, &b) == TF_OK && b);
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 401, "HTTP 401: no"));
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 401, "HTTP 401: no"));
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 500, "HTTP 500")); /* transient */
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 401, "HTTP 401: no"));
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 401, "HTTP 401: no"));
+    CHECK(!tf_fetch_breaker_add(b, u, 1, TF_FETCH_CAUSE_NONE, 200, NULL)); /* a success */
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 401, "HTTP 401: no"));
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 404, "HTTP 404")); /* another */
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 404, "HTTP 404"));
+    CHECK(!tf_fetch_breaker_why(b));
+    CHECK(tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 404, "HTTP 404: no model"));
+    const char *why = tf_fetch_breaker_why(b);
+    CHECKF(why && strstr(why, "the last 3 attempts at http://h:8000/v1 failed with HTTP 404") &&
+               strstr(why, "no model") && strstr(why, "breaker_consecutive"),
+           "%s", why ? why : "(null)");
+    CHECK(tf_fetch_breaker_add(b, u, 1, TF_FETCH_CAUSE_NONE, 200, NULL)); /* stays tripped */
+    tf_fetch_breaker_free(b);
+
+    /* rule 2: at least half of the last 4 failed; waits for a full window */
+    CHECK(tf_fetch_breaker_create(0, 0.5, 4, &b) == TF_OK);
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 500, "HTTP 500"));
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 500, "HTTP 500"));
+    CHECK(!tf_fetch_breaker_add(b, u, 1, TF_FETCH_CAUSE_NONE, 200, NULL));
+    CHECK(
+        !tf_fetch_breaker_add(b, u, 1, TF_FETCH_CAUSE_NONE, 200, NULL)); /* 2 of 4, on a success */
+    CHECK(!tf_fetch_breaker_add(b, u, 1, TF_FETCH_CAUSE_NONE, 200, NULL)); /* 1 of 4 */
+    CHECK(!tf_fetch_breaker_add(b, u, 1, TF_FETCH_CAUSE_NONE, 200, NULL)); /* 0 of 4 */
+    CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_TIMEOUT, 0, "Timeout"));
+    CHECK(tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_HTTP, 429, "HTTP 429")); /* 2 of 4 */
+    why = tf_fetch_breaker_why(b);
+    CHECKF(why && strstr(why, "2 of the last 4 attempts at http://h:8000/v1 failed") &&
+               strstr(why, "breaker_failure_rate"),
+           "%s", why ? why : "(null)");
+    tf_fetch_breaker_free(b);
+
+    /* both off: never trips; from a config */
+    CHECK(tf_fetch_breaker_create(0, 0, 1, &b) == TF_OK);
+    for (int i = 0; i < 1000; i++)
+        CHECK(!tf_fetch_breaker_add(b, u, 0, TF_FETCH_CAUSE_CONNECT, 0, "refused"));
+    tf_fetch_breaker_free(b);
+    tf_fetch_config c;
+    memset(&c, 0, sizeof c);
+    CHECK(tf_fetch_breaker_from_config(&c, &b) == TF_OK && !b);
+    c.breaker_consecutive = 2;
+    CHECK(tf_fetch_breaker_from_config(&c, &b) == TF_OK && b);
+    tf_fetch_breaker_free(b);
+    tf_fetch_breaker_free(NULL);
+}
+
+/* A client with a breaker against a closed port stops (TF_ERR_STOPPED)
+ * after breaker_consecutive attempts, long before every sample has used
+ * its attempts; the preflight there is REFUSED at once (fail_fast: one
+ * attempt), with a hint. */
+static void test_fail_fast_offline(void)
+{
+    const char *urls[] = {"http://127.0.0.1:1/v1"};
+    tf_fetch_opts o;
+    tf_fetch_opts_default(&o);
+    o.base_urls = urls;
+    o.n_base_urls = 1;
+    o.model = "m";
+    o.samples = 2;
+    o.max_attempts = 50;
+    o.backoff_base_ms = 1;
+    o.backoff_max_ms = 2;
+    tf_fetch_breaker *b = NULL;
+    CHECK(tf_fetch_breaker_create(6, 0, 1, &b) == TF_OK);
+    o.breaker = b;
+    tf_fetch *f = NULL;
+    tf_diag d = {{0}};
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_OK);
+    for (uint64_t t = 0; f && t < 10; t++)
+        CHECK(tf_fetch_submit(f, t, "start 0 0 goal 1 1", t, &d) == TF_OK);
+    tf_err err = TF_OK;
+    int results = 0;
+    while (f && err == TF_OK) {
+        tf_fetch_result *r = NULL;
+        err = tf_fetch_next(f, 2000, &r, &d);
+        if (r) {
+            CHECK(!r->ok && r->cause == TF_FETCH_CAUSE_CONNECT);
+            results++;
+        }
+        tf_fetch_result_free(r);
+    }
+    CHECKF(err == TF_ERR_STOPPED && strstr(d.msg, "the last 6 attempts at http://127.0.0.1:1/v1"),
+           "%d %s", (int)err, d.msg);
+    CHECK(results == 0); /* 20 samples x 50 attempts were never used up */
+    CHECK(tf_fetch_stats_get(f)->requests < 20);
+    tf_fetch_free(f);
+    tf_fetch_breaker_free(b);
+
+    o.breaker = NULL;
+    o.samples = 3;
+    tf_fetch_check chk;
+    CHECK(tf_fetch_preflight(&o, "start 0 0 goal 1 1", 7, &chk, &d) == TF_OK);
+    CHECK(chk.verdict == TF_FETCH_REFUSED && chk.cause == TF_FETCH_CAUSE_CONNECT);
+    CHECK(chk.attempts == 1); /* not retried: fail_fast */
+    CHECK(strcmp(chk.url, "http://127.0.0.1:1/v1/completions") == 0);
+    CHECK(strstr(chk.hint, "server running") != NULL);
+
+    /* the body --check shows is the body submit sends (sample i's seed) */
+    CHECK(tf_fetch_create(&o, &f, &d) == TF_OK);
+    const char *url = NULL;
+    char *body = NULL;
+    CHECK(tf_fetch_request_text(f, "P", 7, 1, &url, &body) == TF_OK);
+    char seed[64];
+    snprintf(seed, sizeof seed, "\"seed\":%llu", (unsigned long long)tf_fetch_sample_seed(7, 1));
+    CHECKF(body && strstr(body, "\"prompt\":\"P\"") && strstr(body, seed), "%s", body);
+    free(body);
+    tf_fetch_free(f);
+}
+
 int main(void)
 {
     test_parser();
     test_policy();
     test_latency();
     test_client_offline();
+    test_breaker();
+    test_fail_fast_offline();
     return tf_test_done();
 }
