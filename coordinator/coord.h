@@ -4,6 +4,7 @@
 #ifndef TRACEFARM_COORD_H
 #define TRACEFARM_COORD_H
 
+#include "tracefarm/fetch.h"
 #include "tracefarm/plan.h"
 #include "tracefarm/job.h"
 #include "tracefarm/journal.h"
@@ -45,6 +46,8 @@ typedef struct coord {
     char stop_why[TF_DIAG_LEN + 64];     /* a stop without a signal: why (a circuit
                                             breaker, "rank 2: the last 20 ..."), or "" */
     tf_progress *progress;               /* the progress line, or NULL */
+    tf_fetch_stats *preflight;           /* the preflight's requests in this run (owned) */
+    tf_fetch_stats *preflight_all;       /* ... summed over every run of the job (owned) */
 } coord;
 
 /* How handing out the shards ended. */
@@ -76,8 +79,10 @@ enum {
  * builds it (docs/endpoint.md, "Failing fast"). Returns TF_EXIT_OK (passed,
  * answered by the cache, failed transiently: a note on stderr, or nothing
  * to ask), TF_EXIT_SPEC with d naming the endpoint and the cause, or
- * TF_EXIT_FATAL (d). flags: TF_PREFLIGHT_*. */
-int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_diag *d);
+ * TF_EXIT_FATAL (d). flags: TF_PREFLIGHT_*. The requests it sends are
+ * counted into *acc when acc is not NULL (run.json counts them). */
+int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_fetch_stats *acc,
+                 tf_diag *d);
 
 /* ----- progress (progress.c) --------------------------------------------------- */
 

@@ -92,7 +92,7 @@ static void clear_parts_in(const char *dir, int recurse)
         return;
     struct dirent *e;
     while ((e = readdir(dh)) != NULL) {
-        int part = strncmp(e->d_name, "shard-", 6) == 0;
+        int part = strncmp(e->d_name, "shard-", 6) == 0 || strcmp(e->d_name, "preflight.json") == 0;
         int att = recurse && strncmp(e->d_name, "attempt-", 8) == 0;
         if (!part && !att)
             continue;
@@ -390,6 +390,28 @@ static int commit(coord *c, start *st, tf_diag *d)
     return TF_EXIT_OK;
 }
 
+/* The preflight's requests are in no part: rank 0 keeps their sum over
+ * every run of the job in PARTDIR/preflight.json (removed with the
+ * parts), so that run.json's fetch_all_runs counts them too. */
+static int remember_preflight(coord *c, tf_diag *d)
+{
+    char *path = tf_path_join(c->partdir, "preflight.json");
+    char *text = path ? tf_read_file(path, 1 << 20, NULL) : NULL;
+    cJSON *old = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!old || tf_fetch_stats_from_json(old, c->preflight_all, NULL) != TF_OK)
+        tf_fetch_stats_init(c->preflight_all); /* the first run, or a torn file: from here */
+    cJSON_Delete(old);
+    tf_fetch_stats_merge(c->preflight_all, c->preflight);
+    cJSON *j = tf_fetch_stats_json(c->preflight_all);
+    char *js = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    tf_err err = path && js ? tf_write_atomic(path, js, strlen(js), d) : TF_ERR_NOMEM;
+    free(js);
+    free(path);
+    return err == TF_OK ? TF_EXIT_OK : TF_EXIT_FATAL;
+}
+
 /* Rank 0 after the shards are done: merge, write outputs, mark the journal
  * ended, remove the parts, report. The status says whether every item was
  * verified (0), some were not (3), or more than warn_share of the items
@@ -478,7 +500,7 @@ static int check_job(const tf_job *job, const tf_run_opts *o, tf_diag *d)
            job->name, sources[job->work.source], job->work.ncorpus,
            job->work.ncorpus == 1 ? "" : "s", n, n == 1 ? "" : "s", job->shard_items, target);
     unsigned flags = TF_PREFLIGHT_SHOW | (o->no_preflight ? 0u : (unsigned)TF_PREFLIGHT_SEND);
-    int status = tf_preflight(job, plan, flags, d);
+    int status = tf_preflight(job, plan, flags, NULL, d);
     if (status == TF_EXIT_OK)
         printf("check passed: nothing was written%s\n",
                job->work.source == TF_SOURCE_ENDPOINT && !o->no_preflight
@@ -590,12 +612,22 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             else
                 status = err == TF_OK ? prepare(&c, o->force, &plan, &st, &d) : TF_EXIT_FATAL;
             c.plan = plan;
+            c.preflight = malloc(sizeof *c.preflight);
+            c.preflight_all = malloc(sizeof *c.preflight_all);
+            if (!c.preflight || !c.preflight_all)
+                status = TF_EXIT_FATAL;
+            else
+                tf_fetch_stats_init(c.preflight);
             if (status == TF_EXIT_OK && !o->no_preflight)
                 status = tf_preflight(
                     job, plan, TF_PREFLIGHT_SEND | (o->quiet ? (unsigned)TF_PREFLIGHT_QUIET : 0u),
-                    &d);
+                    c.preflight, &d);
             if (status == TF_EXIT_OK)
                 status = commit(&c, &st, &d);
+            if (status == TF_EXIT_OK)
+                status = remember_preflight(&c, &d);
+            ri.preflight = c.preflight;
+            ri.preflight_all = c.preflight_all;
         }
         if (status != TF_EXIT_OK) {
             fprintf(stderr, "tracefarm: %s\n", d.msg[0] ? d.msg : "cannot start the job");
@@ -705,6 +737,8 @@ out:
     free(c.sh);
     free(c.winners);
     free(c.shards_by_rank);
+    free(c.preflight);
+    free(c.preflight_all);
     free(spec);
     free(partdir);
     free(hosts);

@@ -229,9 +229,11 @@ static int add_num(cJSON *o, const char *key, double v)
  * set (mine NULL: every shard), summed. With timing, also the wall-clock
  * span from the first shard's start to the last one's end and the
  * throughput over it; without (the totals over several invocations, whose
- * span would include the time between them), neither. */
+ * span would include the time between them), neither. extra (the
+ * preflight's requests, not in any part) is added when not NULL. */
 static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *attempts,
-                           const uint8_t *mine, int timing, cJSON **out)
+                           const uint8_t *mine, int timing, const tf_fetch_stats *extra,
+                           cJSON **out)
 {
     *out = NULL;
     tf_fetch_stats *total = malloc(sizeof *total);
@@ -241,6 +243,8 @@ static tf_err fetch_report(const char *partdir, size_t nshards, const uint32_t *
     double t0 = 0, t1 = 0;
     if (total)
         tf_fetch_stats_init(total);
+    if (total && extra)
+        tf_fetch_stats_merge(total, extra);
     for (size_t k = 0; err == TF_OK && k < nshards; k++) {
         if (mine && !mine[k])
             continue;
@@ -383,8 +387,10 @@ cJSON *tf_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total
      * invocation whose parts were merged, apart */
     if (job->work.source != TF_SOURCE_RECORD) {
         cJSON *fetch = NULL, *all = NULL;
-        ok = ok && fetch_report(partdir, nshards, attempts, ri->this_run, 1, &fetch) == TF_OK &&
-             fetch_report(partdir, nshards, attempts, NULL, 0, &all) == TF_OK &&
+        ok = ok &&
+             fetch_report(partdir, nshards, attempts, ri->this_run, 1, ri->preflight, &fetch) ==
+                 TF_OK &&
+             fetch_report(partdir, nshards, attempts, NULL, 0, ri->preflight_all, &all) == TF_OK &&
              cJSON_AddItemToObject(r, "fetch", fetch);
         if (ok)
             fetch = NULL;

@@ -59,7 +59,8 @@ static tf_err show_request(const tf_fetch_opts *o, const tf_fetch_config *c, con
     return err;
 }
 
-int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_diag *d)
+int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_fetch_stats *acc,
+                 tf_diag *d)
 {
     const tf_work *w = &job->work;
     int show = (flags & TF_PREFLIGHT_SHOW) != 0, quiet = (flags & TF_PREFLIGHT_QUIET) != 0;
@@ -121,7 +122,7 @@ int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_diag
         if (!(flags & TF_PREFLIGHT_SEND))
             break;
         tf_fetch_check chk;
-        err = tf_fetch_preflight(&o, prompt, seed, &chk, d);
+        err = tf_fetch_preflight(&o, prompt, seed, &chk, acc, d);
         if (err == TF_OK && chk.verdict == TF_FETCH_CACHED && show) {
             /* --check is asked to check the endpoint: a cached answer says
              * nothing of today's key or server, so ask it (the cached answer
@@ -130,7 +131,7 @@ int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_diag
                    "anyway (--check), without storing its answer\n",
                    chk.url);
             o.cache_dir = NULL;
-            err = tf_fetch_preflight(&o, prompt, seed, &chk, d);
+            err = tf_fetch_preflight(&o, prompt, seed, &chk, acc, d);
         }
         if (err != TF_OK) {
             status = TF_EXIT_FATAL;

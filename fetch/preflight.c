@@ -202,7 +202,7 @@ static void explain(const tf_fetch_opts *o, const char *base, tf_fetch_check *ou
 }
 
 tf_err tf_fetch_preflight(const tf_fetch_opts *o, const char *prompt, uint64_t item_seed,
-                          tf_fetch_check *out, tf_diag *d)
+                          tf_fetch_check *out, tf_fetch_stats *acc, tf_diag *d)
 {
     memset(out, 0, sizeof *out);
     tf_fetch_opts po = *o;
@@ -228,6 +228,8 @@ tf_err tf_fetch_preflight(const tf_fetch_opts *o, const char *prompt, uint64_t i
     while (err == TF_OK && !res)
         err = tf_fetch_next(f, -1, &res, d);
     out->seconds = now_s() - t0;
+    if (acc)
+        tf_fetch_stats_merge(acc, tf_fetch_stats_get(f));
     if (err != TF_OK || !res) {
         tf_fetch_free(f);
         tf_fetch_result_free(res);

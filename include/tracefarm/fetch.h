@@ -425,11 +425,13 @@ typedef struct tf_fetch_check {
  * and an answer is stored for the worker that needs it. Retries as usual,
  * but with fail_fast. On a 404, GET {base}/models tells an unknown model
  * from an unknown path, and a base URL without /v1 gets a suggestion.
- * TF_OK with *out filled; errors only for a client that cannot be made
+ * TF_OK with *out filled; the client's counters (requests, retries,
+ * statuses, tokens, cache hits) are added to *acc when acc is not NULL.
+ * Errors only for a client that cannot be made
  * (TF_ERR_SPEC, TF_ERR_IO for the cache directory, TF_ERR_NOMEM,
  * TF_ERR_INTERNAL, with d). */
 tf_err tf_fetch_preflight(const tf_fetch_opts *o, const char *prompt, uint64_t item_seed,
-                          tf_fetch_check *out, tf_diag *d) TF_MUST_USE;
+                          tf_fetch_check *out, tf_fetch_stats *acc, tf_diag *d) TF_MUST_USE;
 
 /* ---- retry policy helpers (pure; exposed for tests) ---- */
 

@@ -13,6 +13,7 @@
 #define TRACEFARM_OUTPUTS_H
 
 #include "tracefarm/err.h"
+#include "tracefarm/fetch.h"
 #include "tracefarm/job.h"
 #include "tracefarm/plan.h"
 #include "tracefarm/stats.h"
@@ -48,6 +49,8 @@ typedef struct tf_run_info {
                                 NULL: every shard. Borrowed */
     size_t extra_attempts;   /* straggler attempts handed out */
     size_t dropped;          /* straggler results that came second */
+    const tf_fetch_stats *preflight;     /* the preflight's requests in this run, or NULL */
+    const tf_fetch_stats *preflight_all; /* ... over every run of the job, or NULL */
 } tf_run_info;
 
 /* run.json as an object: everything that varies between runs of the same
@@ -55,10 +58,10 @@ typedef struct tf_run_info {
  * this invocation did (docs/outputs.md): "this_run" and, for sources
  * "endpoint" and "cache", "fetch" (requests, retries, statuses, latency
  * percentiles, cache hits, tokens, throughput) count only the shards
- * ri->this_run marks; "fetch_all_runs" sums every merged part, whichever
- * invocation did it. The parts of shard k are read from
- * tf_part_dir(partdir, attempts[k]). Caller frees with cJSON_Delete; NULL
- * with d set on failure. */
+ * ri->this_run marks, and this run's preflight; "fetch_all_runs" sums
+ * every merged part, whichever invocation did it, and every preflight. The parts of shard k are
+ * read from tf_part_dir(partdir, attempts[k]). Caller frees with cJSON_Delete; NULL with d set on
+ * failure. */
 cJSON *tf_run_json(const tf_job *job, const tf_plan *plan, const tf_stats *total,
                    const tf_run_info *ri, const char *partdir, const uint32_t *attempts, int status,
                    tf_diag *d);

@@ -102,10 +102,10 @@ run_job good 2
 check "good: exit 0 (got $ST)" [ "$ST" -eq 0 ]
 check "good: 80 requests for 80 samples, the preflight's included" \
     [ "$(( $(completions "$SP" sk-right-key) - n0 ))" -eq 80 ]
-check "good: the first record's sample 0 is a cache hit" python3 - good/run.json <<'PY'
+check "good: the first record's sample 0 is a cache hit; run.json counts the preflight" python3 - good/run.json <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1]))["fetch"]
-assert f["cache_hits"] == 1 and f["requests"] == 79 and f["ok"] == 80, f
+assert f["cache_hits"] == 1 and f["requests"] == 80 and f["ok"] == 81, f
 PY
 stop "$PID"
 
@@ -124,7 +124,7 @@ PY
 spec flaky2 flaky2 "$PORT" "$A" 10 "\"max_attempts\": 1, $FAST"
 sed -i 's/"tracefarm-maze-astar"/"other-model"/' flaky2.json
 run_job flaky2 0
-check "flaky2: a preflight that fails transiently goes on, exit 3 (got $ST)" [ "$ST" -eq 3 ]
+check "flaky2: a preflight that fails transiently goes on, exit 4 (every item an error; got $ST)" [ "$ST" -eq 4 ]
 check "flaky2: ... and says so" grep -q "HTTP 500.*may pass, so the job goes on" flaky2.stderr
 stop "$PID"
 

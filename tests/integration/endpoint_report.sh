@@ -26,12 +26,14 @@ BP=$PORT
 # with_top NAME KEY VALUE: add a top-level key to the spec NAME.json
 with_top() { sed -i "s/\"source\": \"endpoint\"/\"source\": \"endpoint\", \"$2\": $3/" "$1.json"; }
 # run_loud NAME RANKS: like run_job, without --quiet (the end table on NAME.stdout)
-run_loud() {
+run_loud() { # NAME RANKS [OPTIONS...]
+    local name=$1 ranks=$2
+    shift 2
     set +e
-    mpi "$2" run "$1.json" > "$1.stdout" 2> "$1.stderr"
+    mpi "$ranks" run "$name.json" "$@" > "$name.stdout" 2> "$name.stderr"
     ST=$?
     set -e
-    zstd -q -dc "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['output'])" "$1.json")/summary.json.zst" > "$1.summary.json"
+    zstd -q -dc "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['output'])" "$name.json")/summary.json.zst" > "$name.summary.json"
 }
 
 # --- truncation: the share of responses cut by max_tokens ---------------------
@@ -78,7 +80,12 @@ assert ep["completion_tokens"] > 0 and ep["cost"]["total"] > 0, ep
 assert ("cost: %.6g (prompt %.6g, completion %.6g" % (ep["cost"]["total"], ep["cost"]["prompt"],
         ep["cost"]["completion"])) in out, out
 f = run["fetch"]
-assert f["requests"] == 20 and f["truncated"] == t, f
+# no cache: the preflight's request for the first record's sample 0 is sent
+# again by its worker, and run.json counts both
+items = [json.loads(l) for l in __import__("subprocess").run(
+    ["zstd", "-dc", "out-trunc/items.jsonl.zst"], capture_output=True, check=True).stdout.splitlines()]
+first = [i for i in items if i["line"] == 1 and i["sample"] == 0][0]
+assert f["requests"] == 21 and f["truncated"] == t + first["truncated"], (f, first)
 assert ("requests sent %d, retries %d, cache hits %d (this run)" % (f["requests"], f["retries"],
         f["cache_hits"])) in out, out
 assert run["exit_status"] == 4, run["exit_status"]
@@ -113,10 +120,11 @@ check "warn_share 2 is refused, naming the key (got $ST)" \
 # --- failures per last status, per group, across ranks -------------------------
 # worker 1 asks the server that wants a key (401, not retried), worker 2 the
 # one that answers half of the attempts with 500; which shard goes where
-# varies, the counts must match the items exactly
-spec fail out-fail PORTS '["a.jsonl"]' 2 '"samples": 2, "max_attempts": 1, "cache_dir": null'
+# varies, the counts must match the items exactly (no preflight and no
+# circuit breaker, which would stop the job at the 401 server first)
+spec fail out-fail PORTS '["a.jsonl"]' 2 '"samples": 2, "max_attempts": 1, "cache_dir": null, "breaker_consecutive": 0'
 sed -i "s|\"http://127.0.0.1:PORTS/v1\"|[\"http://127.0.0.1:$KP/v1\", \"http://127.0.0.1:$BP/v1\"]|" fail.json
-run_loud fail 3
+run_loud fail 3 --no-preflight
 check "failures: exit 4 (got $ST)" [ "$ST" -eq 4 ]
 check "failures by last status: summary == items, per group and overall" \
     $PY - fail.summary.json out-fail/items.jsonl.zst fail.stdout fail.stderr <<'PY'
@@ -176,8 +184,8 @@ assert max(len(l) for l in text.splitlines()) <= 120
 PY
 # a closed port: no HTTP response at all ("0"), one process
 stop "$PID"
-spec gone out-gone "$BP" '["a.jsonl"]' 5 '"max_attempts": 2, "backoff_ms": 1, "backoff_max_ms": 2'
-run_loud gone 0
+spec gone out-gone "$BP" '["a.jsonl"]' 5 '"max_attempts": 2, "backoff_ms": 1, "backoff_max_ms": 2, "breaker_consecutive": 0'
+run_loud gone 0 --no-preflight
 check "closed port: exit 4 (got $ST)" [ "$ST" -eq 4 ]
 check "closed port: 20 failures with no response" $PY - gone.summary.json gone.stdout <<'PY'
 import json, sys

@@ -60,20 +60,22 @@ assert len(items) == 48 and r["items"] == 48, (len(items), r["items"])
 assert r["shards_resumed"] > 0 and me["shards"] == r["shards"] - r["shards_resumed"], r
 assert f["shards"] == me["shards"] and a["shards"] == r["shards"], (f, a)
 # every sample one request (no cache, no fault): this run's requests are
-# its items, and exactly what the server answered after the kill
-assert f["requests"] == f["submitted"] == me["items"] == n2 > 0, (f, me, n2)
+# its items and its preflight's one, exactly what the server answered after
+# the kill; every invocation's: the 48 samples and the two preflights
+assert f["requests"] == f["submitted"] == me["items"] + 1 == n2 > 1, (f, me, n2)
 assert f["requests"] < 48 and me["items"] < 48, (f, me)
-assert a["requests"] == a["submitted"] == 48 and a["ok"] == 48, a
+assert a["requests"] == a["submitted"] == 50 and a["ok"] == 50, a
 assert me["item_errors"] == 0 and abs(r["items_per_second"] * r["seconds"]["total"] - me["items"]) < 1e-6 * me["items"] + 1e-9, r
-# tokens: every invocation's sum is the summary's; this run's is that of
-# its shards' items, which follow the resumed shards' in plan order
+# tokens: every invocation's sum is the summary's and the two preflights'
+# answers (the first record's sample 0, asked again by each run)
 ep = s["endpoint"]
-assert a["completion_tokens"] == ep["completion_tokens"], (a, ep)
-assert a["prompt_tokens"] == ep["prompt_tokens"], (a, ep)
+first = [i for i in items if i["line"] == 1 and i["sample"] == 0][0]
+assert a["completion_tokens"] == ep["completion_tokens"] + 2 * first["completion_tokens"], (a, ep)
+assert a["prompt_tokens"] == ep["prompt_tokens"] + 2 * first["prompt_tokens"], (a, ep)
 assert f["completion_tokens"] < a["completion_tokens"], (f, a)
 assert "seconds" in f and "seconds" not in a and "requests_per_second" not in a, (f, a)
 assert ("requests sent %d, retries 0, cache hits 0 (this run); every invocation of the job: "
-        "requests 48, retries 0, cache hits 0" % n2) in out, out
+        "requests 50, retries 0, cache hits 0" % n2) in out, out
 PY
 }
 
@@ -81,19 +83,20 @@ PY
 spec one out-one "$MP" '["a.jsonl"]' 4 "$E"
 resumed one 0 shard:2
 check_run one out-one
-check "one: the killed run's requests are the 2 resumed shards' samples" \
+check "one: the killed run's requests are the 2 resumed shards' samples and its preflight" \
     $PY - out-one/.tracefarm-journal out-one/items.jsonl.zst "$N1" out-one/run.json <<'PY'
 import json, subprocess, sys
 done = [l.split() for l in open(sys.argv[1]) if l.startswith("done ")]
 resumed = {int(d[1]): int(d[5]) for d in done[:2]}
 assert sorted(resumed) == [0, 1], done
 n = sum(resumed.values())
-assert n == int(sys.argv[3]), (n, sys.argv[3])
-# this run's completion tokens are those of the items after the resumed ones
+assert n + 1 == int(sys.argv[3]), (n, sys.argv[3])
+# this run's completion tokens are those of the items after the resumed
+# ones, and its preflight's (the first record's sample 0)
 items = [json.loads(l) for l in subprocess.run(["zstd", "-dc", sys.argv[2]],
          capture_output=True, check=True).stdout.splitlines()]
 f = json.load(open(sys.argv[4]))["fetch"]
-assert f["completion_tokens"] == sum(i["completion_tokens"] for i in items[n:]), f
+assert f["completion_tokens"] == sum(i["completion_tokens"] for i in items[n:]) + items[0]["completion_tokens"], f
 PY
 
 # 3 ranks: killed after 3 shards, with other shards in flight (done again)

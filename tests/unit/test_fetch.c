@@ -505,7 +505,7 @@ static void test_fail_fast_offline(void)
     o.breaker = NULL;
     o.samples = 3;
     tf_fetch_check chk;
-    CHECK(tf_fetch_preflight(&o, "start 0 0 goal 1 1", 7, &chk, &d) == TF_OK);
+    CHECK(tf_fetch_preflight(&o, "start 0 0 goal 1 1", 7, &chk, NULL, &d) == TF_OK);
     CHECK(chk.verdict == TF_FETCH_REFUSED && chk.cause == TF_FETCH_CAUSE_CONNECT);
     CHECK(chk.attempts == 1); /* not retried: fail_fast */
     CHECK(strcmp(chk.url, "http://127.0.0.1:1/v1/completions") == 0);
