@@ -328,6 +328,8 @@ static int finish(coord *c, int quiet)
     if (err == TF_OK) {
         tf_test_kill("output", 2);
         status = tf_stats_errors(total) ? TF_EXIT_ITEM_ERRORS : TF_EXIT_OK;
+        if (tf_stats_items(total) == 0)
+            status = TF_EXIT_ITEM_ERRORS; /* nothing verified is no success */
         err = tf_write_run_json(job, c->plan, total, ri, c->partdir, c->winners, status, &d);
     }
     if (err == TF_OK) {
@@ -345,6 +347,11 @@ static int finish(coord *c, int quiet)
         if (!quiet)
             tf_print_summary(job, total, tf_plan_count(c->plan), ri->nranks,
                              ri->t_merged - ri->t_start);
+        if (tf_stats_items(total) == 0)
+            fprintf(stderr,
+                    "tracefarm: warning: the corpus holds no records (%zu file%s, no line that "
+                    "is not blank): nothing was verified\n",
+                    job->work.ncorpus, job->work.ncorpus == 1 ? "" : "s");
         if (tf_stats_errors(total))
             fprintf(stderr,
                     "tracefarm: %" PRIu64 " item(s) could not be verified; see \"error\" "
@@ -359,6 +366,40 @@ static int finish(coord *c, int quiet)
 static const char *signal_name(int sig)
 {
     return sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a signal";
+}
+
+/* The output directory, created if needed, and its working directory
+ * (partdir) in it. Every refusal names the path the user gave in "output"
+ * (a message about OUTPUT/.tracefarm-parts would name a path they never
+ * wrote) and is a spec error: exit 2, nothing done. */
+static tf_err claim_output_dir(const char *origin, const char *out, const char *partdir, tf_diag *d)
+{
+    struct stat st;
+    tf_diag why;
+    why.msg[0] = '\0';
+    if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        tf_diag_set(d, "%s: key \"output\": \"%s\" exists and is not a directory", origin, out);
+        return TF_ERR_SPEC;
+    }
+    tf_err err = tf_mkdirs(out, &why);
+    if (err == TF_ERR_NOMEM)
+        return err;
+    if (err != TF_OK) {
+        tf_diag_set(d, "%s: key \"output\": cannot create the directory \"%s\" (%s)", origin, out,
+                    why.msg);
+        return TF_ERR_SPEC;
+    }
+    if (access(out, W_OK | X_OK) != 0) {
+        tf_diag_set(d, "%s: key \"output\": the directory \"%s\" is not writable: %s", origin, out,
+                    strerror(errno));
+        return TF_ERR_SPEC;
+    }
+    err = tf_mkdirs(partdir, &why);
+    if (err != TF_OK && err != TF_ERR_NOMEM) {
+        tf_diag_set(d, "%s: key \"output\": cannot work in \"%s\" (%s)", origin, out, why.msg);
+        err = TF_ERR_SPEC;
+    }
+    return err;
 }
 
 /* One run at a time per output directory: rank 0 holds an exclusive
@@ -430,7 +471,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             status = err == TF_ERR_SPEC ? TF_EXIT_SPEC : TF_EXIT_FATAL;
         } else {
             partdir = tf_path_join(job->output, ".tracefarm-parts");
-            err = partdir ? tf_mkdirs(partdir, &d) : TF_ERR_NOMEM;
+            err = partdir ? claim_output_dir(o->job_path, job->output, partdir, &d) : TF_ERR_NOMEM;
             c.job = job;
             c.partdir = partdir;
             c.straggler = (double)job->straggler_seconds;
@@ -439,7 +480,9 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             if (err == TF_OK && lockfd < 0)
                 status = TF_EXIT_SPEC; /* nothing done: the other run owns it */
             else
-                status = err == TF_OK ? prepare(&c, o->force, &plan, &d) : TF_EXIT_FATAL;
+                status = err == TF_OK         ? prepare(&c, o->force, &plan, &d)
+                         : err == TF_ERR_SPEC ? TF_EXIT_SPEC
+                                              : TF_EXIT_FATAL;
             c.plan = plan;
         }
         if (status != TF_EXIT_OK) {

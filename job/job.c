@@ -1,6 +1,7 @@
 /* job.c: the job spec: parse, check, resolve (job.h). */
 #include "tracefarm/job.h"
 
+#include "tracefarm/corpus.h"
 #include "tracefarm/schema.h"
 
 #include <errno.h>
@@ -34,6 +35,7 @@ struct tf_job_priv {
     int check_files;    /* rank 0: corpus files must be readable */
     top top;            /* the top level */
     char **corpus;      /* resolved corpus paths */
+    size_t *corpus_idx; /* ... the "corpus" entry each came from (rank 0) */
     size_t ncorpus;
     char **group_by;       /* group_by paths as written */
     tf_path **group_paths; /* ... compiled */
@@ -156,20 +158,27 @@ static int has_glob_magic(const char *s)
     return strpbrk(s, "*?[") != NULL;
 }
 
-/* Append path to the corpus list. */
-static tf_err push_path(tf_job_priv *p, const char *path)
+/* Append path (from entry idx of "corpus") to the corpus list. */
+static tf_err push_path(tf_job_priv *p, const char *path, size_t idx)
 {
     char **c = realloc(p->corpus, (p->ncorpus + 1) * sizeof *c);
     if (!c)
         return TF_ERR_NOMEM;
     p->corpus = c;
+    size_t *ci = realloc(p->corpus_idx, (p->ncorpus + 1) * sizeof *ci);
+    if (!ci)
+        return TF_ERR_NOMEM;
+    p->corpus_idx = ci;
     if (!(c[p->ncorpus] = strdup(path)))
         return TF_ERR_NOMEM;
+    ci[p->ncorpus] = idx;
     p->ncorpus++;
     return TF_OK;
 }
 
-/* A corpus path must be a readable regular file. */
+/* A corpus path must be a readable regular file that holds JSONL: a file
+ * of another kind (compressed, binary, pretty-printed JSON) is refused here,
+ * once, rather than read as hundreds of bad_json items (tf_corpus_sniff). */
 static tf_err check_file(const char *path, const char *origin, size_t idx, tf_diag *d)
 {
     struct stat st;
@@ -189,7 +198,88 @@ static tf_err check_file(const char *path, const char *origin, size_t idx, tf_di
         return TF_ERR_SPEC;
     }
     fclose(f);
-    return TF_OK;
+    tf_diag what;
+    what.msg[0] = '\0';
+    tf_err err = tf_corpus_sniff(path, &what);
+    if (err == TF_ERR_PARSE) {
+        tf_diag_set(d, "%s: corpus[%zu]: \"%s\" is not JSONL: %s", origin, idx, path, what.msg);
+        return TF_ERR_SPEC;
+    }
+    if (err == TF_ERR_IO) {
+        tf_diag_set(d, "%s: corpus[%zu]: cannot read %s", origin, idx, what.msg);
+        return TF_ERR_SPEC;
+    }
+    return err;
+}
+
+/* A corpus file and where it came from, for finding one listed twice. */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    size_t i; /* index into the resolved list */
+} file_id;
+
+static int cmp_file_id(const void *a, const void *b)
+{
+    const file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The same file listed twice ("f.jsonl" and "./f.jsonl", a path and a glob
+ * that matches it, a hard link) would be read and counted twice: refused,
+ * naming both entries and the file. Files are told apart by device and
+ * inode, which see through every spelling of a path. */
+static tf_err check_repeats(const tf_job_priv *p, const cJSON *list, const char *origin, tf_diag *d)
+{
+    file_id *ids = calloc(p->ncorpus ? p->ncorpus : 1, sizeof *ids);
+    if (!ids)
+        return TF_ERR_NOMEM;
+    for (size_t i = 0; i < p->ncorpus; i++) {
+        struct stat st;
+        if (stat(p->corpus[i], &st) != 0) {
+            tf_diag_set(d, "%s: corpus[%zu]: cannot open \"%s\": %s", origin, p->corpus_idx[i],
+                        p->corpus[i], strerror(errno));
+            free(ids);
+            return TF_ERR_SPEC;
+        }
+        ids[i] = (file_id){st.st_dev, st.st_ino, i};
+    }
+    qsort(ids, p->ncorpus, sizeof *ids, cmp_file_id);
+    /* Within a file's run the listings are in list order, so its first two
+     * are a repeat; of all repeats, name the one whose second listing
+     * comes first. */
+    size_t first = 0, second = SIZE_MAX;
+    for (size_t k = 1; k < p->ncorpus; k++)
+        if (ids[k].dev == ids[k - 1].dev && ids[k].ino == ids[k - 1].ino &&
+            (k == 1 || ids[k - 2].dev != ids[k].dev || ids[k - 2].ino != ids[k].ino) &&
+            ids[k].i < second) {
+            first = ids[k - 1].i;
+            second = ids[k].i;
+        }
+    free(ids);
+    if (second == SIZE_MAX)
+        return TF_OK;
+    char where[2][600];
+    size_t at[2] = {first, second};
+    for (int k = 0; k < 2; k++) {
+        size_t e = p->corpus_idx[at[k]];
+        const cJSON *pat = cJSON_GetArrayItem(list, (int)e);
+        const char *ps = cJSON_GetStringValue(pat);
+        if (ps && strcmp(ps, p->corpus[at[k]]) != 0)
+            snprintf(where[k], sizeof where[k], "corpus[%zu] (\"%s\" matches \"%s\")", e, ps,
+                     p->corpus[at[k]]);
+        else
+            snprintf(where[k], sizeof where[k], "corpus[%zu] \"%s\"", e, p->corpus[at[k]]);
+    }
+    char *real = realpath(p->corpus[first], NULL);
+    tf_diag_set(d, "%s: %s and %s are the same file%s%s%s; list each file once", origin, where[0],
+                where[1], real ? " (" : "", real ? real : "", real ? ")" : "");
+    free(real);
+    return TF_ERR_SPEC;
 }
 
 /* "corpus": globs to their sorted matches, each file checked (rank 0);
@@ -220,7 +310,7 @@ static tf_err parse_corpus(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
             if (p->check_files)
                 err = check_file(pat, x->origin, idx, d);
             if (err == TF_OK)
-                err = push_path(p, pat);
+                err = push_path(p, pat, idx);
         } else {
             glob_t g;
             int rc = glob(pat, GLOB_ERR, NULL, &g);
@@ -236,7 +326,7 @@ static tf_err parse_corpus(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
             for (size_t k = 0; k < g.gl_pathc && err == TF_OK; k++) {
                 err = check_file(g.gl_pathv[k], x->origin, idx, d);
                 if (err == TF_OK)
-                    err = push_path(p, g.gl_pathv[k]);
+                    err = push_path(p, g.gl_pathv[k], idx);
             }
             globfree(&g);
         }
@@ -247,6 +337,11 @@ static tf_err parse_corpus(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
     if (p->ncorpus == 0) {
         tf_diag_set(d, "%s: key \"corpus\" must list at least one file", x->origin);
         return TF_ERR_SPEC;
+    }
+    if (p->check_files) {
+        tf_err err = check_repeats(p, v, x->origin, d);
+        if (err != TF_OK)
+            return err;
     }
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; list && i < p->ncorpus; i++)
@@ -565,6 +660,7 @@ void tf_job_free(tf_job *j)
         for (size_t i = 0; i < p->ncorpus; i++)
             free(p->corpus[i]);
         free(p->corpus);
+        free(p->corpus_idx);
         for (size_t i = 0; i < p->nprompt; i++)
             tf_path_free(p->prompt_paths[i]);
         free(p->prompt_paths);
