@@ -467,6 +467,12 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     d.msg[0] = '\0';
     if (rank == 0) {
         tf_err err = tf_job_load(o->job_path, &job, &d);
+        for (const char *w = err == TF_OK ? job->warnings : NULL; w && *w;) {
+            const char *nl = strchr(w, '\n');
+            int n = nl ? (int)(nl - w) : (int)strlen(w);
+            fprintf(stderr, "tracefarm: warning: %.*s\n", n, w);
+            w += n + (nl != NULL);
+        }
         if (err != TF_OK) {
             status = err == TF_ERR_SPEC ? TF_EXIT_SPEC : TF_EXIT_FATAL;
         } else {

@@ -682,6 +682,7 @@ static void publish(tf_job *j, const tf_domain *dom)
     j->shard_items = p->top.shard_items;
     j->straggler_seconds = p->top.straggler_seconds;
     j->group_by = (const char *const *)p->group_by;
+    j->warnings = p->fetch ? p->fetch->warnings : NULL;
     tf_work *w = &j->work;
     w->corpus = (const char *const *)p->corpus;
     w->ncorpus = p->ncorpus;
@@ -842,6 +843,11 @@ tf_err tf_job_reference(tf_buf *out)
                           "\n## \"endpoint\" (sources endpoint and cache)\n\n" TF_SCHEMA_DOC_HEAD);
     if (k && err == TF_OK)
         err = tf_schema_doc(k, n, "endpoint.", out);
+    if (err == TF_OK)
+        err = tf_buf_puts(out, "\n## \"endpoint.params\": the keys servers know (any other draws "
+                               "a warning; \"extra_params\" holds keys meant as written)\n\n");
+    for (const char *const *kp = tf_fetch_known_params(); err == TF_OK && *kp; kp++)
+        err = tf_buf_printf(out, "- `%s`\n", *kp);
     return err;
 }
 

@@ -111,7 +111,8 @@ typedef struct tf_fetch_config {
     long max_tokens;           /* <= 0: not sent */
     char **stop;               /* n_stop stop strings */
     size_t n_stop;             /* at most TF_FETCH_MAX_STOP */
-    char *extra_json;          /* other params keys as a JSON object; NULL: none */
+    char *extra_json;          /* other params keys, then extra_params, as a JSON object;
+                                  NULL: none */
     uint64_t seed;             /* params.seed (0 when absent); mixed into item seeds */
     int has_seed;              /* params.seed was given */
     long samples;              /* samples per record */
@@ -128,6 +129,8 @@ typedef struct tf_fetch_config {
     int has_prices;            /* price_per_million was given */
     double price_prompt;       /* per million prompt tokens */
     double price_completion;   /* per million completion tokens */
+    char *warnings; /* lines (each ending in '\n') the user should read, e.g. a params key no
+                       server knows; NULL: none. Owned; only the first parse's are shown */
 } tf_fetch_config;
 
 #define TF_FETCH_MAX_STOP 16
@@ -145,6 +148,11 @@ void tf_fetch_config_free(tf_fetch_config *c);
 /* The key table of the "endpoint" section (schema.h), *n keys: for the
  * reference that "tracefarm spec" prints. */
 const tf_key *tf_fetch_config_keys(size_t *n);
+
+/* The request keys OpenAI-compatible servers know (OpenAI, vLLM), NULL-
+ * terminated: a "params" key outside the list draws a warning naming the
+ * nearest (c->warnings); docs/endpoint.md lists them. */
+const char *const *tf_fetch_known_params(void);
 
 /* Client options for worker ordinal (0-based) of nworkers: its replica,
  * its share of the job's rate, api_key (borrowed: the key's value, or

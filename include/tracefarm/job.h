@@ -58,9 +58,11 @@ typedef struct tf_job {
     long shard_items;       /* target records per shard */
     long straggler_seconds; /* 0: off (docs/resume.md) */
     const char *const
-        *group_by;     /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
-    tf_work work;      /* what every worker needs */
-    tf_job_priv *priv; /* owned */
+        *group_by;        /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
+    tf_work work;         /* what every worker needs */
+    const char *warnings; /* lines for the user, each ending in '\n' (rank 0 prints them),
+                             e.g. an endpoint.params key no server knows; NULL: none */
+    tf_job_priv *priv;    /* owned */
 } tf_job;
 
 /* Defaults (docs/job.md). */
