@@ -215,6 +215,33 @@ static int start_fresh(coord *c, cJSON *header, tf_plan **plan, const char *jpat
     return tf_journal_create(jpath, header, &c->jr, d) == TF_OK ? TF_EXIT_OK : TF_EXIT_FATAL;
 }
 
+/* The endpoint's base_url in a spec (a string or a list), or NULL. */
+static const cJSON *base_url_in(const cJSON *spec)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "endpoint"),
+                                            "base_url");
+}
+
+/* A resumed job whose server moved: the base_url is not part of the job
+ * (tf_job_identity), so the resume goes on, and says so. The journal's
+ * header keeps the URL the job started with (a journal written before the
+ * header had it: its spec held it). */
+static void note_moved_server(const cJSON *header, const cJSON *now)
+{
+    const cJSON *was = cJSON_GetObjectItemCaseSensitive(header, "base_url");
+    if (!was)
+        was = base_url_in(cJSON_GetObjectItemCaseSensitive(header, "spec"));
+    if (!was || !now || cJSON_Compare(was, now, 1))
+        return;
+    char *a = cJSON_PrintUnformatted(now), *b = cJSON_PrintUnformatted(was);
+    fprintf(stderr,
+            "tracefarm: resuming with a new base_url: %s (the job started with %s); the job and "
+            "its response cache do not depend on it\n",
+            a ? a : "?", b ? b : "?");
+    free(a);
+    free(b);
+}
+
 /* Rank 0 before any work: decide between a fresh start and a resume
  * (docs/resume.md), refuse an output directory of another job or a
  * changed corpus unless force, plan, and open the journal. */
@@ -225,6 +252,7 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
     cJSON *inputs = tf_journal_inputs(c->job, d);
     cJSON *header = cJSON_CreateObject();
     tf_journal_state *js = NULL;
+    cJSON *was = NULL; /* the journal's identity, as compared */
     int status = TF_EXIT_FATAL;
     if (!jpath || !ident || !inputs || !header)
         goto out;
@@ -236,15 +264,24 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
     cJSON_AddStringToObject(header, "job", hex);
     cJSON_AddItemToObject(header, "spec", ident);
     cJSON_AddItemToObject(header, "inputs", inputs);
+    cJSON *full = tf_job_spec(c->job);
+    const cJSON *url = base_url_in(full);
+    if (url)
+        cJSON_AddItemToObject(header, "base_url", cJSON_Duplicate(url, 1));
+    cJSON_Delete(full);
     const cJSON *spec = ident, *now_inputs = inputs;
     ident = inputs = NULL; /* owned by header */
 
     tf_err err = tf_journal_load(jpath, &js, d);
     int fresh = 1, other_job = 0;
     char what[700];
+    /* a journal written when base_url was part of the job still matches */
+    was = err == TF_OK ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(js->header, "spec"), 1)
+                       : NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(was, "endpoint"),
+                                            "base_url");
     if (err == TF_OK) {
-        if (tf_json_diff(cJSON_GetObjectItemCaseSensitive(js->header, "spec"), spec, what,
-                         sizeof what)) {
+        if (tf_json_diff(was, spec, what, sizeof what)) {
             other_job = 1;
             if (!force) {
                 tf_diag_set(d,
@@ -289,6 +326,7 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
             c->ndone = 0;
             fresh = 1;
         } else if (status == TF_EXIT_OK) {
+            note_moved_server(js->header, cJSON_GetObjectItemCaseSensitive(header, "base_url"));
             status = tf_journal_reopen(jpath, js->good_bytes, &c->jr, d) == TF_OK ? TF_EXIT_OK
                                                                                   : TF_EXIT_FATAL;
             if (js->torn)
@@ -301,6 +339,7 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
         status = start_fresh(c, header, plan, jpath, d);
     }
 out:
+    cJSON_Delete(was);
     cJSON_Delete(ident);
     cJSON_Delete(inputs);
     cJSON_Delete(header);

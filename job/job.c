@@ -890,10 +890,14 @@ cJSON *tf_job_identity(const tf_job *job)
 {
     /* Keys that change how the job runs, not what it writes
      * (docs/resume.md); "a.b" is key b of section a. */
+    /* endpoint.base_url: where the model is served, not which model: the
+     * response cache keys leave it out, so a moved server answers a resumed
+     * job with the same responses (the farm says so when it resumes). */
     static const char *const ignored[] = {"description",
                                           "output",
                                           "shard_items",
                                           "straggler_seconds",
+                                          "endpoint.base_url",
                                           "endpoint.concurrency",
                                           "endpoint.connect_timeout_s",
                                           "endpoint.timeout_s",

@@ -91,7 +91,8 @@ cJSON *tf_job_spec(const tf_job *j);
 
 /* The job's identity: its resolved spec less the keys that do not change
  * the outputs ("description", "output", "shard_items",
- * "straggler_seconds"), with object keys sorted. Caller frees with
+ * "straggler_seconds", the endpoint's base_url and its fetch settings:
+ * docs/resume.md lists them), with object keys sorted. Caller frees with
  * cJSON_Delete; NULL on allocation failure. */
 cJSON *tf_job_identity(const tf_job *job);
 
