@@ -97,7 +97,8 @@ static tf_err plan_job(const tf_job *job, uint64_t *target, tf_plan **plan, tf_d
             t = (double)(1ULL << 40);
         *target = (uint64_t)t;
     }
-    return tf_plan_create(job->work.corpus, job->work.ncorpus, *target, plan, d);
+    return tf_plan_create_limited(job->work.corpus, job->work.ncorpus, *target, job->limit,
+                                  job->work.max_line_bytes, plan, d);
 }
 
 /* ----- rank 0: the output directory, the journal, resume -------------- */
@@ -224,13 +225,10 @@ static const cJSON *base_url_in(const cJSON *spec)
 
 /* A resumed job whose server moved: the base_url is not part of the job
  * (tf_job_identity), so the resume goes on, and says so. The journal's
- * header keeps the URL the job started with (a journal written before the
- * header had it: its spec held it). */
+ * header keeps the URL the job started with. */
 static void note_moved_server(const cJSON *header, const cJSON *now)
 {
     const cJSON *was = cJSON_GetObjectItemCaseSensitive(header, "base_url");
-    if (!was)
-        was = base_url_in(cJSON_GetObjectItemCaseSensitive(header, "spec"));
     if (!was || !now || cJSON_Compare(was, now, 1))
         return;
     char *a = cJSON_PrintUnformatted(now), *b = cJSON_PrintUnformatted(was);
@@ -252,7 +250,6 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
     cJSON *inputs = tf_journal_inputs(c->job, d);
     cJSON *header = cJSON_CreateObject();
     tf_journal_state *js = NULL;
-    cJSON *was = NULL; /* the journal's identity, as compared */
     int status = TF_EXIT_FATAL;
     if (!jpath || !ident || !inputs || !header)
         goto out;
@@ -275,13 +272,9 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
     tf_err err = tf_journal_load(jpath, &js, d);
     int fresh = 1, other_job = 0;
     char what[700];
-    /* a journal written when base_url was part of the job still matches */
-    was = err == TF_OK ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(js->header, "spec"), 1)
-                       : NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(was, "endpoint"),
-                                            "base_url");
     if (err == TF_OK) {
-        if (tf_json_diff(was, spec, what, sizeof what)) {
+        if (tf_json_diff(cJSON_GetObjectItemCaseSensitive(js->header, "spec"), spec, what,
+                         sizeof what)) {
             other_job = 1;
             if (!force) {
                 tf_diag_set(d,
@@ -339,7 +332,6 @@ static int prepare(coord *c, int force, tf_plan **plan, tf_diag *d)
         status = start_fresh(c, header, plan, jpath, d);
     }
 out:
-    cJSON_Delete(was);
     cJSON_Delete(ident);
     cJSON_Delete(inputs);
     cJSON_Delete(header);
@@ -504,8 +496,11 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     c.signal = &g_signal;
     tf_diag d;
     d.msg[0] = '\0';
+    uint64_t cut[2] = {0, 0}; /* --limit: the plan's cut (plan.h), for every rank */
     if (rank == 0) {
         tf_err err = tf_job_load(o->job_path, &job, &d);
+        if (err == TF_OK && o->limit)
+            err = tf_job_set_limit(job, o->limit, &d);
         for (const char *w = err == TF_OK ? job->warnings : NULL; w && *w;) {
             const char *nl = strchr(w, '\n');
             int n = nl ? (int)(nl - w) : (int)strlen(w);
@@ -529,6 +524,10 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
                          : err == TF_ERR_SPEC ? TF_EXIT_SPEC
                                               : TF_EXIT_FATAL;
             c.plan = plan;
+            if (tf_plan_cut(plan, &cut[0], &cut[1])) {
+                job->work.cut_shard = cut[0];
+                job->work.cut_records = cut[1];
+            }
         }
         if (status != TF_EXIT_OK) {
             fprintf(stderr, "tracefarm: %s\n", d.msg[0] ? d.msg : "cannot start the job");
@@ -552,8 +551,13 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             MPI_Abort(comm, TF_EXIT_FATAL);
     }
     MPI_Bcast(spec, (int)speclen, MPI_CHAR, 0, comm);
+    MPI_Bcast(cut, 2, MPI_UINT64_T, 0, comm);
     if (rank != 0) {
         int ok = tf_job_parse(spec, (size_t)speclen - 1, "(resolved job)", 0, &job, &d) == TF_OK;
+        if (ok) {
+            job->work.cut_shard = cut[0];
+            job->work.cut_records = cut[1];
+        }
         partdir = ok ? tf_path_join(job->output, ".tracefarm-parts") : NULL;
         if (!ok || !partdir) {
             fprintf(stderr, "tracefarm: rank %d: %s\n", rank, d.msg);

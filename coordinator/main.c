@@ -47,6 +47,7 @@ typedef struct run_cli {
     const char *job; /* the JOB.json argument */
     bool quiet;      /* --quiet */
     bool force;      /* --force */
+    long limit;      /* --limit N; 0: not given */
 } run_cli;
 
 static const tf_opt run_table[] = {
@@ -65,12 +66,20 @@ static const tf_opt run_table[] = {
      .help = "start over in an output directory that belongs to another job spec, or whose "
              "corpus changed since the job started",
      .off = offsetof(run_cli, force)},
+    {.kind = TF_OPT_LONG,
+     .name = "limit",
+     .arg = "N",
+     .help = "run only the first N records of the corpus, exactly as if it ended there (the "
+             "job's \"limit\"; part of the job, so its outputs need their own directory)",
+     .off = offsetof(run_cli, limit),
+     .lo = 1,
+     .hi = 9007199254740991.0},
     {.kind = TF_OPT_HELP, .name = "help", .letter = 'h', .help = "this text"},
     {0}};
 
 static const tf_opt_cmd run_cmd = {
     .prog = "tracefarm run",
-    .synopsis = "usage: tracefarm run JOB.json [--quiet] [--force]\n"
+    .synopsis = "usage: tracefarm run JOB.json [--quiet] [--force] [--limit N]\n"
                 "\n"
                 "Runs the job described by JOB.json (docs/job.md). Under mpirun, rank 0\n"
                 "coordinates and the other ranks verify shards; alone, one process does all.\n"
@@ -81,9 +90,11 @@ static const tf_opt_cmd run_cmd = {
                 "SIGTERM or SIGUSR1 stops the job at the next shard boundary (exit 75).\n",
     .epilog = "exit status:\n"
               "   0  finished; every item verified\n"
-              "   3  finished; some items are error items\n"
-              "   2  bad usage, bad job spec, or the output directory belongs to another\n"
-              "      job or its corpus changed (without --force); nothing was done\n"
+              "   3  finished; some items are error items, or the corpus holds no record\n"
+              "   2  bad usage, bad job spec (a corpus file that is not JSONL or is listed\n"
+              "      twice), an output directory that cannot be used, or one that belongs\n"
+              "      to another job or whose corpus changed (without --force); nothing\n"
+              "      was done\n"
               "   1  fatal: the job could not finish (run again to resume)\n"
               "  75  stopped by SIGTERM/SIGUSR1 at a shard boundary; run again to resume\n"
               "      (a batch script requeues on it: jobs/slurm/maze.sbatch)\n",
@@ -101,6 +112,7 @@ static int parse_run(int argc, char **argv, tf_run_opts *o)
     o->job_path = c.job;
     o->quiet = c.quiet;
     o->force = c.force;
+    o->limit = (unsigned long long)c.limit;
     return TF_OPT_GO_ON;
 }
 

@@ -22,6 +22,8 @@ typedef struct top {
     char *name, *description, *domain, *output;
     int source; /* tf_source_kind */
     long shard_items, max_line_bytes, straggler_seconds;
+    int keep_output; /* items carry the output's text */
+    long limit;      /* only the first limit records; 0: absent (all) */
 } top;
 
 /* The generic record fields (the domain adds its own to "fields"). */
@@ -111,6 +113,20 @@ static const tf_key top_keys[] = {
      .dflt = "0",
      .offset = TOP(straggler_seconds),
      .help = "hand a shard running longer than this to an idle rank too; 0: off"},
+    {.name = "keep_output",
+     .type = TF_KEY_BOOL,
+     .dflt = "false",
+     .offset = TOP(keep_output),
+     .help = "items keep the text verified (\"output\"; a response's separate reasoning as "
+             "\"reasoning\")"},
+    {.name = "limit",
+     .type = TF_KEY_INT,
+     .lo = 1,
+     .hi = TF_JOB_MAX_LIMIT,
+     .flags = TF_KEY_OPTIONAL,
+     .offset = TOP(limit),
+     .help = "only the first N records of the corpus, as if it ended there (tracefarm run "
+             "--limit N sets it); absent: all"},
 };
 #define NTOP (sizeof top_keys / sizeof *top_keys)
 
@@ -681,6 +697,7 @@ static void publish(tf_job *j, const tf_domain *dom)
     j->output = p->top.output;
     j->shard_items = p->top.shard_items;
     j->straggler_seconds = p->top.straggler_seconds;
+    j->limit = (uint64_t)p->top.limit;
     j->group_by = (const char *const *)p->group_by;
     j->warnings = p->fetch ? p->fetch->warnings : NULL;
     tf_work *w = &j->work;
@@ -698,6 +715,7 @@ static void publish(tf_job *j, const tf_domain *dom)
     w->prompt_fields = (const tf_path *const *)p->prompt_paths;
     w->nprompt_fields = p->nprompt;
     w->stats.answer_noun = dom->answer_noun;
+    w->keep_output = p->top.keep_output;
 }
 
 tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files, tf_job **out,
@@ -792,6 +810,26 @@ tf_err tf_job_load(const char *path, tf_job **out, tf_diag *d)
     tf_err err = tf_job_parse(buf, n, path, 1, out, d);
     free(buf);
     return err;
+}
+
+tf_err tf_job_set_limit(tf_job *j, uint64_t n, tf_diag *d)
+{
+    if (n < 1 || n > (uint64_t)TF_JOB_MAX_LIMIT) {
+        tf_diag_set(d, "--limit must be an integer from 1 to %.0f", (double)TF_JOB_MAX_LIMIT);
+        return TF_ERR_SPEC;
+    }
+    cJSON *v = cJSON_CreateNumber((double)n);
+    cJSON *root = j->priv->root;
+    int ok = v && (cJSON_GetObjectItemCaseSensitive(root, "limit")
+                       ? cJSON_ReplaceItemInObjectCaseSensitive(root, "limit", v)
+                       : cJSON_AddItemToObject(root, "limit", v));
+    if (!ok) {
+        cJSON_Delete(v);
+        return TF_ERR_NOMEM;
+    }
+    j->priv->top.limit = (long)n;
+    j->limit = n;
+    return TF_OK;
 }
 
 char *tf_job_resolved_json(const tf_job *j)

@@ -24,6 +24,8 @@ typedef struct tf_run_opts {
     const char *job_path; /* the job spec file */
     int quiet;            /* no summary on stdout */
     int force;            /* start over in an output directory of another job or a changed corpus */
+    unsigned long long limit; /* --limit: only the first limit records (the job's "limit"); 0: as
+                                 the spec says */
 } tf_run_opts;
 
 /* Run a job on comm (MPI must be initialised). Every rank calls this and

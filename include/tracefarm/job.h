@@ -48,6 +48,11 @@ typedef struct tf_work {
                                             in order (endpoint, cache) */
     size_t nprompt_fields;
     tf_stats_config stats; /* the "stats" section, resolved */
+    int keep_output;       /* "keep_output": items carry the output's text */
+    /* --limit (the spec's "limit"): shard cut_shard of the plan reads only its first
+     * cut_records records (tf_reader_limit) and is the plan's last; set on every rank
+     * from rank 0's plan (plan.h), not by the job. cut_records 0: no cut. */
+    uint64_t cut_shard, cut_records;
 } tf_work;
 
 typedef struct tf_job_priv tf_job_priv; /* opaque: the resolved spec and what backs tf_work */
@@ -57,6 +62,7 @@ typedef struct tf_job {
     char *output;           /* output directory */
     long shard_items;       /* target records per shard */
     long straggler_seconds; /* 0: off (docs/resume.md) */
+    uint64_t limit;         /* "limit" (or --limit): only the first limit records; 0: all */
     const char *const
         *group_by;        /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
     tf_work work;         /* what every worker needs */
@@ -68,6 +74,8 @@ typedef struct tf_job {
 /* Defaults (docs/job.md). */
 #define TF_JOB_DEFAULT_SHARD_ITEMS 4096L
 #define TF_JOB_DEFAULT_MAX_LINE (64UL << 20)
+/* Largest "limit" (2^53 - 1: exact as a JSON number). */
+#define TF_JOB_MAX_LIMIT 9007199254740991L
 /* Most paths in "group_by". */
 #define TF_JOB_MAX_GROUP_BY 16
 
@@ -81,6 +89,12 @@ tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_
 
 /* Read a spec file and parse it with check_files set. */
 tf_err tf_job_load(const char *path, tf_job **out, tf_diag *d) TF_MUST_USE;
+
+/* "tracefarm run --limit N": set the job's "limit" to n (1 to 2^53), over
+ * the spec's, in the resolved spec too, so that the identity and every rank
+ * see it. Call before the identity is taken. TF_ERR_SPEC for n out of
+ * range, TF_ERR_NOMEM. */
+tf_err tf_job_set_limit(tf_job *j, uint64_t n, tf_diag *d) TF_MUST_USE;
 
 /* The resolved spec as compact JSON text. Caller frees with free(). */
 char *tf_job_resolved_json(const tf_job *j);
