@@ -433,6 +433,17 @@ static tf_err claim_output_dir(const char *origin, const char *out, const char *
     return err;
 }
 
+/* The job's warnings (lines, job.h), one "tracefarm: warning:" each. */
+static void print_warnings(const char *w)
+{
+    while (w && *w) {
+        const char *nl = strchr(w, '\n');
+        int n = nl ? (int)(nl - w) : (int)strlen(w);
+        fprintf(stderr, "tracefarm: warning: %.*s\n", n, w);
+        w += n + (nl != NULL);
+    }
+}
+
 /* One run at a time per output directory: rank 0 holds an exclusive
  * flock on OUTPUT/.tracefarm-lock for the whole run (the kernel drops it
  * if the process dies, so a killed run can be resumed at once). Returns
@@ -501,12 +512,8 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
         tf_err err = tf_job_load(o->job_path, &job, &d);
         if (err == TF_OK && o->limit)
             err = tf_job_set_limit(job, o->limit, &d);
-        for (const char *w = err == TF_OK ? job->warnings : NULL; w && *w;) {
-            const char *nl = strchr(w, '\n');
-            int n = nl ? (int)(nl - w) : (int)strlen(w);
-            fprintf(stderr, "tracefarm: warning: %.*s\n", n, w);
-            w += n + (nl != NULL);
-        }
+        if (err == TF_OK)
+            print_warnings(job->warnings);
         if (err != TF_OK) {
             status = err == TF_ERR_SPEC ? TF_EXIT_SPEC : TF_EXIT_FATAL;
         } else {
