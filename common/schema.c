@@ -66,6 +66,20 @@ const char *tf_schema_nearest(const tf_key *keys, size_t nkeys, const char *name
     return best;
 }
 
+const char *tf_schema_nearest_name(const char *const *names, const char *name)
+{
+    const char *best = NULL;
+    size_t cap = typo_cap(name), bestd = cap + 1;
+    for (size_t i = 0; names[i]; i++) {
+        size_t dist = edit_distance(name, names[i], cap);
+        if (dist < bestd) {
+            bestd = dist;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
 static const tf_key *find_key(const tf_key *keys, size_t nkeys, const char *name)
 {
     for (size_t i = 0; i < nkeys; i++)

@@ -137,7 +137,8 @@ static tf_err plan_job(const tf_job *job, uint64_t *target, tf_plan **plan, doub
             t = (double)(1ULL << 40);
         *target = (uint64_t)t;
     }
-    return tf_plan_create(job->work.corpus, job->work.ncorpus, *target, plan, d);
+    return tf_plan_create_limited(job->work.corpus, job->work.ncorpus, *target, job->limit,
+                                  job->work.max_line_bytes, plan, d);
 }
 
 /* ----- rank 0: the output directory, the journal, resume -------------- */
@@ -271,6 +272,30 @@ static int plan_fresh(coord *c, cJSON *header, tf_plan **plan, tf_diag *d)
     return TF_EXIT_OK;
 }
 
+/* The endpoint's base_url in a spec (a string or a list), or NULL. */
+static const cJSON *base_url_in(const cJSON *spec)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "endpoint"),
+                                            "base_url");
+}
+
+/* A resumed job whose server moved: the base_url is not part of the job
+ * (tf_job_identity), so the resume goes on, and says so. The journal's
+ * header keeps the URL the job started with. */
+static void note_moved_server(const cJSON *header, const cJSON *now)
+{
+    const cJSON *was = cJSON_GetObjectItemCaseSensitive(header, "base_url");
+    if (!was || !now || cJSON_Compare(was, now, 1))
+        return;
+    char *a = cJSON_PrintUnformatted(now), *b = cJSON_PrintUnformatted(was);
+    fprintf(stderr,
+            "tracefarm: resuming with a new base_url: %s (the job started with %s); the job and "
+            "its response cache do not depend on it\n",
+            a ? a : "?", b ? b : "?");
+    free(a);
+    free(b);
+}
+
 /* Rank 0 before any work: decide between a fresh start and a resume
  * (docs/resume.md), refuse an output directory of another job or a
  * changed corpus unless force, and plan. Writes nothing: *st says how
@@ -293,6 +318,11 @@ static int prepare(coord *c, int force, tf_plan **plan, start *st, tf_diag *d)
     cJSON_AddStringToObject(header, "job", hex);
     cJSON_AddItemToObject(header, "spec", ident);
     cJSON_AddItemToObject(header, "inputs", inputs);
+    cJSON *full = tf_job_spec(c->job);
+    const cJSON *url = base_url_in(full);
+    if (url)
+        cJSON_AddItemToObject(header, "base_url", cJSON_Duplicate(url, 1));
+    cJSON_Delete(full);
     const cJSON *spec = ident, *now_inputs = inputs;
     ident = inputs = NULL; /* owned by header */
 
@@ -350,6 +380,7 @@ static int prepare(coord *c, int force, tf_plan **plan, start *st, tf_diag *d)
             st->fresh = 0;
             st->good_bytes = js->good_bytes;
             st->torn = js->torn;
+            note_moved_server(js->header, cJSON_GetObjectItemCaseSensitive(header, "base_url"));
         }
     }
     if (fresh) {
@@ -447,6 +478,8 @@ static int finish(coord *c, int quiet)
         status = sf.errors_over || sf.truncated_over ? TF_EXIT_OVER_SHARE
                  : tf_stats_errors(total)            ? TF_EXIT_ITEM_ERRORS
                                                      : TF_EXIT_OK;
+        if (tf_stats_items(total) == 0)
+            status = TF_EXIT_ITEM_ERRORS; /* nothing verified is no success */
         run = tf_run_json(job, c->plan, total, ri, c->partdir, c->winners, status, &d);
         err = run ? tf_write_run_json(job, run, &d) : TF_ERR_NOMEM;
     }
@@ -466,6 +499,11 @@ static int finish(coord *c, int quiet)
             tf_print_summary(job, total, overall, run);
         /* the warnings come last, on stderr, whatever --quiet says */
         fflush(stdout);
+        if (tf_stats_items(total) == 0)
+            fprintf(stderr,
+                    "tracefarm: warning: the corpus holds no records (%zu file%s, no line that "
+                    "is not blank): nothing was verified\n",
+                    job->work.ncorpus, job->work.ncorpus == 1 ? "" : "s");
         if (tf_stats_errors(total) && !sf.errors_over)
             fprintf(stderr,
                     "tracefarm: %" PRIu64 " item(s) could not be verified; see \"error\" "
@@ -518,6 +556,51 @@ static const char *signal_name(int sig)
            : sig == SIGUSR1 ? "SIGUSR1"
            : sig == SIGINT  ? "SIGINT"
                             : "a signal";
+}
+
+/* The output directory, created if needed, and its working directory
+ * (partdir) in it. Every refusal names the path the user gave in "output"
+ * (a message about OUTPUT/.tracefarm-parts would name a path they never
+ * wrote) and is a spec error: exit 2, nothing done. */
+static tf_err claim_output_dir(const char *origin, const char *out, const char *partdir, tf_diag *d)
+{
+    struct stat st;
+    tf_diag why;
+    why.msg[0] = '\0';
+    if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        tf_diag_set(d, "%s: key \"output\": \"%s\" exists and is not a directory", origin, out);
+        return TF_ERR_SPEC;
+    }
+    tf_err err = tf_mkdirs(out, &why);
+    if (err == TF_ERR_NOMEM)
+        return err;
+    if (err != TF_OK) {
+        tf_diag_set(d, "%s: key \"output\": cannot create the directory \"%s\" (%s)", origin, out,
+                    why.msg);
+        return TF_ERR_SPEC;
+    }
+    if (access(out, W_OK | X_OK) != 0) {
+        tf_diag_set(d, "%s: key \"output\": the directory \"%s\" is not writable: %s", origin, out,
+                    strerror(errno));
+        return TF_ERR_SPEC;
+    }
+    err = tf_mkdirs(partdir, &why);
+    if (err != TF_OK && err != TF_ERR_NOMEM) {
+        tf_diag_set(d, "%s: key \"output\": cannot work in \"%s\" (%s)", origin, out, why.msg);
+        err = TF_ERR_SPEC;
+    }
+    return err;
+}
+
+/* The job's warnings (lines, job.h), one "tracefarm: warning:" each. */
+static void print_warnings(const char *w)
+{
+    while (w && *w) {
+        const char *nl = strchr(w, '\n');
+        int n = nl ? (int)(nl - w) : (int)strlen(w);
+        fprintf(stderr, "tracefarm: warning: %.*s\n", n, w);
+        w += n + (nl != NULL);
+    }
 }
 
 /* One run at a time per output directory: rank 0 holds an exclusive
@@ -593,15 +676,20 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     memset(&st, 0, sizeof st);
     tf_diag d;
     d.msg[0] = '\0';
+    uint64_t cut[2] = {0, 0}; /* --limit: the plan's cut (plan.h), for every rank */
     if (rank == 0) {
         tf_err err = tf_job_load(o->job_path, &job, &d);
+        if (err == TF_OK && o->limit)
+            err = tf_job_set_limit(job, o->limit, &d);
+        if (err == TF_OK)
+            print_warnings(job->warnings);
         if (err != TF_OK) {
             status = err == TF_ERR_SPEC ? TF_EXIT_SPEC : TF_EXIT_FATAL;
         } else if (o->check) {
             status = check_job(job, o, &d);
         } else {
             partdir = tf_path_join(job->output, ".tracefarm-parts");
-            err = partdir ? tf_mkdirs(partdir, &d) : TF_ERR_NOMEM;
+            err = partdir ? claim_output_dir(o->job_path, job->output, partdir, &d) : TF_ERR_NOMEM;
             c.job = job;
             c.partdir = partdir;
             c.straggler = (double)job->straggler_seconds;
@@ -610,8 +698,14 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             if (err == TF_OK && lockfd < 0)
                 status = TF_EXIT_SPEC; /* nothing done: the other run owns it */
             else
-                status = err == TF_OK ? prepare(&c, o->force, &plan, &st, &d) : TF_EXIT_FATAL;
+                status = err == TF_OK         ? prepare(&c, o->force, &plan, &st, &d)
+                         : err == TF_ERR_SPEC ? TF_EXIT_SPEC
+                                              : TF_EXIT_FATAL;
             c.plan = plan;
+            if (tf_plan_cut(plan, &cut[0], &cut[1])) {
+                job->work.cut_shard = cut[0];
+                job->work.cut_records = cut[1];
+            }
             c.preflight = malloc(sizeof *c.preflight);
             c.preflight_all = malloc(sizeof *c.preflight_all);
             if (!c.preflight || !c.preflight_all)
@@ -663,8 +757,13 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             MPI_Abort(comm, TF_EXIT_FATAL);
     }
     MPI_Bcast(spec, (int)speclen, MPI_CHAR, 0, comm);
+    MPI_Bcast(cut, 2, MPI_UINT64_T, 0, comm);
     if (rank != 0) {
         int ok = tf_job_parse(spec, (size_t)speclen - 1, "(resolved job)", 0, &job, &d) == TF_OK;
+        if (ok) {
+            job->work.cut_shard = cut[0];
+            job->work.cut_records = cut[1];
+        }
         partdir = ok ? tf_path_join(job->output, ".tracefarm-parts") : NULL;
         if (!ok || !partdir) {
             fprintf(stderr, "tracefarm: rank %d: %s\n", rank, d.msg);

@@ -52,6 +52,7 @@ typedef struct run_cli {
     bool check;        /* --check */
     bool no_preflight; /* --no-preflight */
     double progress;   /* --progress SECONDS */
+    long limit;        /* --limit N; 0: not given */
 } run_cli;
 
 static const tf_opt run_table[] = {
@@ -90,13 +91,21 @@ static const tf_opt run_table[] = {
      .help = "start over in an output directory that belongs to another job spec, or whose "
              "corpus changed since the job started",
      .off = offsetof(run_cli, force)},
+    {.kind = TF_OPT_LONG,
+     .name = "limit",
+     .arg = "N",
+     .help = "run only the first N records of the corpus, exactly as if it ended there (the "
+             "job's \"limit\"; part of the job, so its outputs need their own directory)",
+     .off = offsetof(run_cli, limit),
+     .lo = 1,
+     .hi = 9007199254740991.0},
     {.kind = TF_OPT_HELP, .name = "help", .letter = 'h', .help = "this text"},
     {0}};
 
 static const tf_opt_cmd run_cmd = {
     .prog = "tracefarm run",
     .synopsis = "usage: tracefarm run JOB.json [--quiet] [--progress SECONDS] [--force]\n"
-                "                     [--check] [--no-preflight]\n"
+                "                     [--check] [--no-preflight] [--limit N]\n"
                 "\n"
                 "Runs the job described by JOB.json (docs/job.md). Under mpirun, rank 0\n"
                 "coordinates and the other ranks verify shards; alone, one process does all.\n"
@@ -113,13 +122,14 @@ static const tf_opt_cmd run_cmd = {
                 "boundary (exit 75); a second SIGINT stops it at once, still resumable.\n",
     .epilog = "exit status:\n"
               "   0  finished; every item verified (--check: the check passed)\n"
-              "   3  finished; some items are error items\n"
+              "   3  finished; some items are error items, or the corpus holds no record\n"
               "   4  finished; more than warn_share (job spec, default 0.1) of the items are\n"
               "      error items, or of the responses are truncated (finish_reason\n"
               "      \"length\"): a warning line says which\n"
-              "   2  bad usage, bad job spec, an endpoint that cannot work (the\n"
-              "      preflight), or the output directory belongs to another job or its\n"
-              "      corpus changed (without --force); nothing was done\n"
+              "   2  bad usage, bad job spec (a corpus file that is not JSONL or is listed\n"
+              "      twice), an endpoint that cannot work (the preflight), an output\n"
+              "      directory that cannot be used, or one that belongs to another job or\n"
+              "      whose corpus changed (without --force); nothing was done\n"
               "   1  fatal: the job could not finish (run again to resume)\n"
               "  75  stopped by SIGTERM, SIGUSR1 or SIGINT, or by the circuit breaker;\n"
               "      run again to resume (a batch script requeues on it:\n"
@@ -141,6 +151,7 @@ static int parse_run(int argc, char **argv, tf_run_opts *o)
     o->check = c.check;
     o->no_preflight = c.no_preflight;
     o->progress = c.progress;
+    o->limit = (unsigned long long)c.limit;
     return TF_OPT_GO_ON;
 }
 

@@ -25,6 +25,7 @@ struct tf_plan {
     tf_shard *v;
     uint64_t *bytes; /* per shard: its uncompressed size as planned (not hashed) */
     size_t n, cap;
+    uint64_t cut_records; /* tf_plan_create_limited: records the last shard reads; 0: all */
 };
 
 /* Append one shard of about ubytes uncompressed bytes. TF_ERR_NOMEM leaves
@@ -108,6 +109,27 @@ static tf_err plan_zstd(tf_plan *p, uint32_t file, const char *path, uint64_t ta
     return e;
 }
 
+/* Plan one file (index file of the list) onto the end of p: frame
+ * groups of a zstd file, byte ranges of a plain one. */
+static tf_err plan_file(tf_plan *p, uint32_t file, const char *path, uint64_t target, tf_diag *d)
+{
+    tf_err e;
+    if (tf_corpus_is_zstd(path)) {
+        e = plan_zstd(p, file, path, target, d);
+    } else {
+        uint64_t size = 0;
+        e = tf_corpus_file_size(path, &size, d);
+        for (uint64_t b = 0; b < size && e == TF_OK;) {
+            uint64_t end = size - b > target ? b + target : size;
+            e = plan_push(p, file, false, b, end, end - b);
+            b = end;
+        }
+    }
+    if (e == TF_ERR_NOMEM)
+        tf_diag_set(d, "%s: out of memory while planning shards", path);
+    return e;
+}
+
 /* Plan all files in order. Planning reads only headers (zstd) or nothing
  * (plain); on failure nothing is returned and the diag names the file. A
  * target of 0 is no limit (UINT64_MAX): one shard per file, unless the sum
@@ -125,20 +147,7 @@ tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_b
     if (!p)
         return TF_ERR_NOMEM;
     for (size_t i = 0; i < nfiles; i++) {
-        tf_err e;
-        if (tf_corpus_is_zstd(files[i])) {
-            e = plan_zstd(p, (uint32_t)i, files[i], target, d);
-        } else {
-            uint64_t size = 0;
-            e = tf_corpus_file_size(files[i], &size, d);
-            for (uint64_t b = 0; b < size && e == TF_OK;) {
-                uint64_t end = size - b > target ? b + target : size;
-                e = plan_push(p, (uint32_t)i, false, b, end, end - b);
-                b = end;
-            }
-        }
-        if (e == TF_ERR_NOMEM)
-            tf_diag_set(d, "%s: out of memory while planning shards", files[i]);
+        tf_err e = plan_file(p, (uint32_t)i, files[i], target, d);
         if (e != TF_OK) {
             tf_plan_free(p);
             return e;
@@ -146,6 +155,86 @@ tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_b
     }
     *out = p;
     return TF_OK;
+}
+
+/* Results a reader gives for shard s of path, at most max: records,
+ * over-long lines and read errors, as the worker turns each into one item
+ * (a read error ends the shard, as it ends the worker's). */
+static tf_err count_shard(const char *path, const tf_shard *s, size_t max_line, uint64_t max,
+                          uint64_t *count, tf_diag *d)
+{
+    *count = 0;
+    tf_reader *r = NULL;
+    tf_err e = tf_reader_open(path, s, max_line, &r, d);
+    while (e == TF_OK && *count < max) {
+        const char *line;
+        size_t len;
+        uint64_t no;
+        tf_diag why;
+        why.msg[0] = '\0';
+        tf_err x = tf_reader_next(r, &line, &len, &no, &why);
+        if (x == TF_ERR_EOF)
+            break;
+        if (x == TF_OK || x == TF_ERR_TOO_BIG || x == TF_ERR_ZSTD || x == TF_ERR_IO)
+            ++*count;
+        else
+            e = x;
+        if (x == TF_ERR_IO)
+            break;
+    }
+    tf_reader_free(r);
+    return e;
+}
+
+/* The plan of a corpus cut to its first limit records (plan.h): files are
+ * planned one at a time as tf_plan_create plans them, and the records of
+ * each new shard counted until the limit is reached in some shard, which
+ * becomes the last. Reading stops there: the records after the cut are
+ * never read. */
+tf_err tf_plan_create_limited(const char *const *files, size_t nfiles, uint64_t target_bytes,
+                              uint64_t limit, size_t max_line, tf_plan **out, tf_diag *d)
+{
+    *out = NULL;
+    if (limit == 0)
+        return tf_plan_create(files, nfiles, target_bytes, out, d);
+    if (nfiles > UINT32_MAX) {
+        tf_diag_set(d, "too many corpus files (%zu)", nfiles);
+        return TF_ERR_TOO_BIG;
+    }
+    tf_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return TF_ERR_NOMEM;
+    uint64_t left = limit;
+    tf_err e = TF_OK;
+    for (size_t i = 0; e == TF_OK && i < nfiles && left > 0; i++) {
+        size_t first = p->n;
+        e = plan_file(p, (uint32_t)i, files[i], target_bytes ? target_bytes : UINT64_MAX, d);
+        for (size_t k = first; e == TF_OK && k < p->n; k++) {
+            uint64_t n = 0;
+            e = count_shard(files[i], &p->v[k], max_line, left, &n, d);
+            left -= e == TF_OK ? n : 0;
+            if (e == TF_OK && left == 0) {
+                p->n = k + 1; /* the cut: nothing after this shard */
+                p->cut_records = n;
+                break;
+            }
+        }
+    }
+    if (e != TF_OK) {
+        tf_plan_free(p);
+        return e;
+    }
+    *out = p;
+    return TF_OK;
+}
+
+int tf_plan_cut(const tf_plan *p, uint64_t *shard, uint64_t *records)
+{
+    if (!p || !p->cut_records)
+        return 0;
+    *shard = p->n - 1;
+    *records = p->cut_records;
+    return 1;
 }
 
 /* Accessors of the plan: the count (0 for NULL) and the i-th shard (NULL
@@ -175,7 +264,8 @@ void tf_plan_free(tf_plan *p)
     free(p);
 }
 
-/* Hash of every shard's file, kind and range, in plan order. */
+/* Hash of every shard's file, kind and range, in plan order, and of the
+ * cut when there is one (a plan without a cut hashes as it always has). */
 uint64_t tf_plan_hash(const tf_plan *plan)
 {
     uint64_t h = TF_FNV_SEED;
@@ -184,5 +274,7 @@ uint64_t tf_plan_hash(const tf_plan *plan)
         uint64_t v[4] = {s->file, s->zstd, s->begin, s->end};
         h = tf_fnv64(h, v, sizeof v);
     }
+    if (plan && plan->cut_records)
+        h = tf_fnv64(h, &plan->cut_records, sizeof plan->cut_records);
     return h;
 }

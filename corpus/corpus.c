@@ -12,12 +12,16 @@
 #include "tracefarm/corpus.h"
 
 #include "tracefarm/buf.h"
+#include "tracefarm/text.h"
+
+#include <cjson/cJSON.h>
 
 #include <zstd.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -729,7 +733,9 @@ struct tf_reader {
     uint64_t lineno;
     uint64_t overflow_len;
     tf_buf line;
-    walker wk; /* finds the frame after a damaged one */
+    walker wk;      /* finds the frame after a damaged one */
+    uint64_t limit; /* tf_reader_limit: results to return at most; 0: all */
+    uint64_t given; /* results returned so far (records and errors) */
 };
 
 /* Scan backwards from target for the start of the frame that ends exactly
@@ -1000,7 +1006,8 @@ static tf_err damaged(tf_reader *r, uint64_t *lineno, const tf_diag *sd, tf_diag
  * reading resumes at the next frame (damaged()). A decode error in a later
  * shard's frame just ends this shard: its owner reports it, so a damaged
  * file gives the same records and errors at the same lines for any split. */
-tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno, tf_diag *d)
+static tf_err reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
+                          tf_diag *d)
 {
     *line = "";
     *len = 0;
@@ -1086,6 +1093,28 @@ tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *li
     return TF_ERR_EOF;
 }
 
+/* The reader's results, counted for tf_reader_limit: past the limit the
+ * shard ends as if the file ended after the last result's line. */
+tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno, tf_diag *d)
+{
+    if (r->limit && r->given >= r->limit) {
+        *line = "";
+        *len = 0;
+        *lineno = r->lineno;
+        r->done = true;
+        return TF_ERR_EOF;
+    }
+    tf_err e = reader_next(r, line, len, lineno, d);
+    if (e != TF_ERR_EOF)
+        r->given++;
+    return e;
+}
+
+void tf_reader_limit(tf_reader *r, uint64_t results)
+{
+    r->limit = results;
+}
+
 /* Owned lines started so far, blank and over-long ones included; the
  * coordinator adds these up to turn shard line numbers into file ones. */
 uint64_t tf_reader_lines(const tf_reader *r)
@@ -1104,4 +1133,318 @@ void tf_reader_free(tf_reader *r)
         close(r->fd);
     free(r->path);
     free(r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* sniffing: is this JSONL at all?                                        */
+/* ---------------------------------------------------------------------- */
+
+/* The head examined: decompressed bytes for a .zst file. */
+#define TF_SNIFF_BYTES ((size_t)64 << 10)
+/* Bytes of the head judged for binary content. */
+#define TF_SNIFF_BINARY_WIN ((size_t)4 << 10)
+/* Lines of the head tried as JSON values. */
+#define TF_SNIFF_LINES 16
+/* This many complete lines, none of them JSON, make text that is not JSONL
+ * (fewer are left to the reader: a short file of bad lines is a few items). */
+#define TF_SNIFF_MIN_TEXT_LINES 4
+
+/* Magic numbers of formats that are not JSONL. A file is read as it is, so
+ * a compressed file would become one bad_json item per line of binary. */
+static const struct {
+    const char *magic;
+    size_t len;
+    size_t off;
+    const char *what;
+} magics[] = {
+    {"\x1f\x8b", 2, 0, "gzip-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"BZh", 3, 0, "bzip2-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"\xfd"
+     "7zXZ\x00",
+     6, 0, "xz-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"\x5d\x00\x00", 3, 0,
+     "lzma-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"\x04\x22\x4d\x18", 4, 0,
+     "lz4-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"\x02\x21\x4c\x18", 4, 0,
+     "lz4-compressed data (legacy format; decompress it, or recompress it with zstd as .zst)"},
+    {"LZIP", 4, 0, "lzip-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"\x1f\x9d", 2, 0, "compress (.Z) data (decompress it, or recompress it with zstd as .zst)"},
+    {"\xff\x06\x00\x00sNaPpY", 10, 0,
+     "snappy-compressed data (decompress it, or recompress it with zstd as .zst)"},
+    {"PK\x03\x04", 4, 0, "a zip archive (extract the JSONL file from it)"},
+    {"PK\x05\x06", 4, 0, "an empty zip archive"},
+    {"7z\xbc\xaf\x27\x1c", 6, 0, "a 7z archive (extract the JSONL file from it)"},
+    {"Rar!\x1a\x07", 6, 0, "a rar archive (extract the JSONL file from it)"},
+    {"ustar", 5, 257, "a tar archive (extract the JSONL file from it)"}, /* NUL-padded name */
+    {"PAR1", 4, 0, "a Parquet file (export it as JSONL)"},
+    {"ARROW1", 6, 0, "an Arrow file (export it as JSONL)"},
+    {"SQLite format 3\x00", 16, 0, "an SQLite database (export it as JSONL)"},
+    {"\x93NUMPY", 6, 0, "a NumPy array file"},
+    {"\x89PNG", 4, 0, "a PNG image"},
+    {"\x7f"
+     "ELF",
+     4, 0, "an ELF executable"},
+    {"%PDF-", 5, 0, "a PDF document"},
+    {"\xff\xfe", 2, 0, "UTF-16 text (JSONL is UTF-8: convert it, e.g. with iconv)"},
+    {"\xfe\xff", 2, 0, "UTF-16 text (JSONL is UTF-8: convert it, e.g. with iconv)"},
+};
+
+/* The known format whose magic number head starts with, or NULL. The zstd
+ * magic counts only in a file whose name does not say zstd (a .zst file's
+ * head is the decompressed data). */
+static const char *magic_of(const unsigned char *h, size_t n, bool zstd_named)
+{
+    if (!zstd_named && n >= 4 && (le32(h) == ZSTD_MAGIC || (le32(h) & SKIP_MASK) == SKIP_MAGIC))
+        return "zstd-compressed data, but its name does not end in .zst (rename it)";
+    for (size_t i = 0; i < sizeof magics / sizeof *magics; i++)
+        if (n >= magics[i].off + magics[i].len &&
+            memcmp(h + magics[i].off, magics[i].magic, magics[i].len) == 0 &&
+            (magics[i].off == 0 || memchr(h, 0, magics[i].off)))
+            return magics[i].what; /* a magic further in counts only in binary data */
+    return NULL;
+}
+
+/* Binary content: at least a tenth of the head's first bytes are neither
+ * text nor whitespace (NUL and other control bytes, bytes of invalid UTF-8
+ * sequences). JSONL holds no raw control byte at all, so a text corpus with
+ * a few hostile lines stays far below; any real binary format is far above. */
+static bool looks_binary(const unsigned char *h, size_t n)
+{
+    if (n > TF_SNIFF_BINARY_WIN)
+        n = TF_SNIFF_BINARY_WIN;
+    size_t bad = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = h[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+            c == 0x7f) {
+            bad++;
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t at = tf_utf8_invalid_at((const char *)h + i, n - i);
+        if (at == 0) {
+            bad++; /* an invalid sequence starts here */
+            i++;
+        } else {
+            i += at; /* a run of valid text, up to the next invalid byte */
+        }
+    }
+    return n > 0 && bad * 10 >= n;
+}
+
+/* A line of the head: [p, p + n), complete when its newline (or the end
+ * of the whole file) was seen. */
+typedef struct sniff_line {
+    const char *p;
+    size_t n;
+    bool complete;
+} sniff_line;
+
+/* Whether the line is one JSON value with nothing but whitespace after. */
+static bool is_json_value(const sniff_line *l)
+{
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(l->p, l->n, &end, 0);
+    if (!v)
+        return false;
+    cJSON_Delete(v);
+    for (; end && end < l->p + l->n; end++)
+        if (*end != ' ' && *end != '\t' && *end != '\r')
+            return false;
+    return true;
+}
+
+/* The first byte of the line that is not whitespace, or 0. */
+static char first_char(const sniff_line *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strchr(" \t\r\f\v", l->p[i]))
+            return l->p[i];
+    return 0;
+}
+
+/* Whether a JSON value begun on this line is still open at its end (an
+ * open bracket outside any string): the line is the start of a value that
+ * spans lines. A JSON string cannot hold a raw newline, so a line ending
+ * inside a string is just a broken line. */
+static bool opens_value(const sniff_line *l)
+{
+    long depth = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < l->n; i++) {
+        char c = l->p[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth < 0)
+                return false;
+        }
+    }
+    return !in_str && depth > 0;
+}
+
+/* The start of a line for a message: printable ASCII, the rest as '?'. */
+static void line_excerpt(const sniff_line *l, char *buf, size_t cap)
+{
+    size_t k = 0, i = 0;
+    while (i < l->n && strchr(" \t\r\f\v", l->p[i]))
+        i++;
+    for (; i < l->n && k + 4 < cap && k < 40; i++)
+        buf[k++] = (l->p[i] >= 0x20 && l->p[i] < 0x7f) ? l->p[i] : '?';
+    if (i < l->n && k + 4 <= cap) {
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    buf[k] = '\0';
+}
+
+/* Judge the head of a file (n bytes; whole: it is the whole content).
+ * Returns NULL when it may be JSONL, else what it looks like. why is
+ * scratch for a message that quotes the file. */
+static const char *judge_head(const unsigned char *h, size_t n, bool whole, bool zstd_named,
+                              char *why, size_t cap)
+{
+    if (n == 0)
+        return NULL;
+    const char *m = magic_of(h, n, zstd_named);
+    if (m)
+        return m;
+    if (looks_binary(h, n))
+        return "binary data (control bytes or invalid UTF-8 in its first bytes)";
+    sniff_line lines[TF_SNIFF_LINES];
+    size_t nl = 0;
+    const char *p = (const char *)h, *lim = (const char *)h + n;
+    while (p < lim && nl < TF_SNIFF_LINES) {
+        const char *e = memchr(p, '\n', (size_t)(lim - p));
+        sniff_line l = {p, e ? (size_t)(e - p) : (size_t)(lim - p), e != NULL || whole};
+        p = e ? e + 1 : lim;
+        if (first_char(&l))
+            lines[nl++] = l;
+    }
+    if (nl == 0)
+        return NULL; /* blank lines only: counted, never items */
+    const sniff_line *l1 = &lines[0];
+    char c1 = first_char(l1);
+    /* a JSON value written over several lines: "[" or "{" opens it and the
+     * next line is no JSON value of its own */
+    if ((c1 == '[' || c1 == '{') && l1->complete && opens_value(l1) && !is_json_value(l1) &&
+        (nl < 2 || !lines[1].complete || !is_json_value(&lines[1]))) {
+        return c1 == '['
+                   ? "a JSON array spanning several lines (pretty-printed JSON?), not one JSON "
+                     "record per line"
+                   : "a JSON object spanning several lines (pretty-printed JSON?), not one JSON "
+                     "record per line";
+    }
+    /* a JSON array of records on one line: the whole file, or a first line
+     * longer than the head */
+    if (c1 == '[' && (!l1->complete || (nl == 1 && whole))) {
+        const char *q = memchr(l1->p, '[', l1->n);
+        for (q = q ? q + 1 : l1->p + l1->n; q < l1->p + l1->n && strchr(" \t\r\n", *q); q++)
+            ;
+        if (q < l1->p + l1->n && *q == '{')
+            return "one JSON array of records on a single line (JSON, not JSONL: write one "
+                   "record per line)";
+    }
+    size_t complete = 0, json = 0;
+    for (size_t i = 0; i < nl; i++)
+        if (lines[i].complete) {
+            complete++;
+            json += is_json_value(&lines[i]);
+        }
+    if (complete >= TF_SNIFF_MIN_TEXT_LINES && json == 0) {
+        char ex[64];
+        line_excerpt(l1, ex, sizeof ex);
+        snprintf(why, cap,
+                 "text that is not JSON: none of its first %zu lines is a JSON value "
+                 "(the first begins \"%s\")",
+                 complete, ex);
+        return why;
+    }
+    return NULL;
+}
+
+/* Is path JSONL at all (corpus.h)? Its magic number, then its head: the
+ * raw bytes, or for a .zst file the start of its first frames. Damaged or
+ * non-zstd data in a .zst file is left to the reader, which reports it as
+ * an item with its offset. */
+tf_err tf_corpus_sniff(const char *path, tf_diag *what)
+{
+    int fd;
+    uint64_t size;
+    tf_err e = open_sized(path, &fd, &size, what);
+    if (e != TF_OK)
+        return e;
+    bool zstd = tf_corpus_is_zstd(path);
+    unsigned char *head = malloc(TF_SNIFF_BYTES);
+    if (!head) {
+        close(fd);
+        return TF_ERR_NOMEM;
+    }
+    ssize_t got = pread_full(fd, head, TF_SNIFF_BYTES, 0);
+    if (got < 0) {
+        tf_diag_set(what, "%s: read failed at byte 0: %s", path, strerror(errno));
+        free(head);
+        close(fd);
+        return TF_ERR_IO;
+    }
+    size_t n = (size_t)got;
+    bool whole = (uint64_t)n == size;
+    const char *verdict = magic_of(head, n, zstd);
+    bool is_zstd_data =
+        n >= 4 && (le32(head) == ZSTD_MAGIC || (le32(head) & SKIP_MASK) == SKIP_MAGIC);
+    char why[TF_DIAG_LEN];
+    why[0] = '\0';
+    if (!verdict && zstd && is_zstd_data) {
+        /* the decompressed start of the file, up to TF_SNIFF_BYTES */
+        src s;
+        e = src_init(&s, fd, path, true);
+        size_t have = 0;
+        bool at_eof = false;
+        if (e == TF_OK) {
+            src_start(&s, 0, UINT64_MAX, UINT64_MAX);
+            while (have < TF_SNIFF_BYTES) {
+                const unsigned char *p;
+                size_t k;
+                bool owned;
+                tf_diag sd;
+                sd.msg[0] = '\0';
+                tf_err r = src_next(&s, &p, &k, &owned, &sd);
+                if (r == TF_ERR_EOF)
+                    at_eof = true;
+                if (r != TF_OK)
+                    break; /* damage ends the head: the reader reports it */
+                if (k > TF_SNIFF_BYTES - have)
+                    k = TF_SNIFF_BYTES - have;
+                memcpy(head + have, p, k);
+                have += k;
+            }
+            src_fini(&s);
+            verdict = judge_head(head, have, at_eof, true, why, sizeof why);
+        }
+    } else if (!verdict && !zstd) {
+        verdict = judge_head(head, n, whole, false, why, sizeof why);
+    }
+    free(head);
+    close(fd);
+    if (e != TF_OK)
+        return e;
+    if (verdict) {
+        tf_diag_set(what, "%s", verdict);
+        return TF_ERR_PARSE;
+    }
+    return TF_OK;
 }

@@ -13,6 +13,7 @@ static const char *const apis[] = {"completions", "chat", NULL}; /* tf_fetch_api
 
 static tf_err parse_base_url(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
 static tf_err parse_params(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
+static tf_err parse_extra_params(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
 static tf_err parse_template(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
 static tf_err parse_prices(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d);
 
@@ -48,7 +49,13 @@ static const tf_key keys[] = {
      .flags = TF_KEY_OPTIONAL,
      .parse = parse_params,
      .help = "sampling parameters: temperature, top_p, max_tokens, stop, seed; other keys go "
-             "into the request body as given"},
+             "into the request body as given, with a warning unless OpenAI or vLLM knows them"},
+    {.name = "extra_params",
+     .type = TF_KEY_CUSTOM,
+     .flags = TF_KEY_OPTIONAL,
+     .parse = parse_extra_params,
+     .help = "more request body keys, sent as given without a warning (keys a server of "
+             "your own knows); none of params' keys, nor model, prompt, messages, n, stream"},
     {.name = "samples",
      .type = TF_KEY_INT,
      .lo = 1,
@@ -192,6 +199,79 @@ static const tf_key param_keys[] = {
  * response per sample contract. */
 static const char *const reserved_params[] = {"model", "prompt", "messages", "n", "stream", NULL};
 
+/* The request keys that OpenAI-compatible servers know (OpenAI's
+ * completions and chat APIs; vLLM's extra sampling and chat parameters).
+ * A "params" key outside this list draws a warning naming the nearest one:
+ * a misspelt "temprature" would otherwise be sent, ignored by the server,
+ * and leave every figure at the server's default temperature without a
+ * word. Keys meant as written go in "extra_params". docs/endpoint.md lists
+ * this table: keep them together. */
+static const char *const known_params[] = {
+    /* OpenAI */
+    "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
+    "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "best_of",
+    "echo", "suffix", "user", "response_format", "tools", "tool_choice", "parallel_tool_calls",
+    "functions", "function_call", "reasoning_effort", "verbosity", "service_tier", "store",
+    "metadata", "modalities", "audio", "prediction", "web_search_options", "stream_options",
+    /* vLLM */
+    "top_k", "min_p", "repetition_penalty", "length_penalty", "use_beam_search", "min_tokens",
+    "stop_token_ids", "include_stop_str_in_output", "ignore_eos", "skip_special_tokens",
+    "spaces_between_special_tokens", "truncate_prompt_tokens", "allowed_token_ids", "bad_words",
+    "prompt_logprobs", "logits_processors", "return_tokens_as_token_ids", "guided_json",
+    "guided_regex", "guided_choice", "guided_grammar", "guided_decoding_backend",
+    "guided_whitespace_pattern", "structured_outputs", "priority", "request_id", "cache_salt",
+    "add_special_tokens", "add_generation_prompt", "continue_final_message", "chat_template",
+    "chat_template_kwargs", "documents", "mm_processor_kwargs", "kv_transfer_params", "vllm_xargs",
+    NULL};
+
+/* Most warnings kept (a spec of thousands of odd keys stays one screen). */
+#define MAX_WARNINGS 32
+
+const char *const *tf_fetch_known_params(void)
+{
+    return known_params;
+}
+
+/* Whether name is in the NULL-terminated list. */
+static int listed(const char *const *list, const char *name)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Add one line to the config's warnings (at most MAX_WARNINGS). */
+static tf_err add_warning(tf_fetch_config *c, const char *line)
+{
+    size_t have = c->warnings ? strlen(c->warnings) : 0, n = strlen(line);
+    size_t lines = 0;
+    for (size_t i = 0; i < have; i++)
+        lines += c->warnings[i] == '\n';
+    if (lines >= MAX_WARNINGS)
+        return TF_OK;
+    char *w = realloc(c->warnings, have + n + 2);
+    if (!w)
+        return TF_ERR_NOMEM;
+    memcpy(w + have, line, n);
+    w[have + n] = '\n';
+    w[have + n + 1] = '\0';
+    c->warnings = w;
+    return TF_OK;
+}
+
+/* Refuse a reserved key of "params" or "extra_params" (path names which). */
+static tf_err refuse_reserved(const tf_key_ctx *x, const char *key, tf_diag *d)
+{
+    if (!listed(reserved_params, key))
+        return TF_OK;
+    tf_diag_set(d,
+                "%s: key \"%s.%s\" cannot be set (the farm sends model, prompt or messages "
+                "itself, one sample per request, no streaming)",
+                x->origin, x->path, key);
+    return TF_ERR_SPEC;
+}
+
 /* ----- custom keys ----------------------------------------------------------- */
 
 static tf_err parse_base_url(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d)
@@ -323,14 +403,19 @@ static tf_err parse_params(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
                 err = TF_ERR_NOMEM;
             continue;
         }
-        for (int k = 0; reserved_params[k]; k++)
-            if (strcmp(m->string, reserved_params[k]) == 0) {
-                tf_diag_set(d,
-                            "%s: key \"%s.%s\" cannot be set (the farm sends model, prompt or "
-                            "messages itself, one sample per request, no streaming)",
-                            x->origin, x->path, m->string);
-                err = TF_ERR_SPEC;
-            }
+        err = refuse_reserved(x, m->string, d);
+        if (err == TF_OK && c && !listed(known_params, m->string)) {
+            const char *near = tf_schema_nearest_name(known_params, m->string);
+            char line[TF_DIAG_LEN], hint[128] = "";
+            if (near)
+                snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", near);
+            snprintf(line, sizeof line,
+                     "%s: key \"%s.%s\" is not a known OpenAI or vLLM sampling parameter%s; it is "
+                     "sent as given (put it in \"endpoint.extra_params\" if it is meant: "
+                     "docs/endpoint.md lists the known ones)",
+                     x->origin, x->path, m->string, hint);
+            err = add_warning(c, line);
+        }
         cJSON *dup = err == TF_OK ? cJSON_Duplicate(m, 1) : NULL;
         if (err == TF_OK && (!dup || !cJSON_AddItemToObject(extra, m->string, dup))) {
             cJSON_Delete(dup);
@@ -353,6 +438,61 @@ static tf_err parse_params(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
             err = TF_ERR_NOMEM;
     }
     cJSON_Delete(known);
+    cJSON_Delete(extra);
+    return err;
+}
+
+/* "extra_params": request body keys meant as written (a server's own
+ * extensions), sent without a warning after the untyped keys of "params".
+ * A key of "params"' table belongs there, where it is checked; a key in
+ * both would be ambiguous; reserved keys are refused as in "params". */
+static tf_err parse_extra_params(const tf_key_ctx *x, cJSON *v, void *target, tf_diag *d)
+{
+    tf_fetch_config *c = target;
+    if (!v)
+        return TF_OK;
+    if (!cJSON_IsObject(v)) {
+        tf_diag_set(d, "%s: key \"%s\" must be an object", x->origin, x->path);
+        return TF_ERR_SPEC;
+    }
+    const cJSON *given = cJSON_GetObjectItemCaseSensitive(x->section, "params");
+    cJSON *extra = c && c->extra_json ? cJSON_Parse(c->extra_json) : cJSON_CreateObject();
+    tf_err err = extra ? TF_OK : TF_ERR_NOMEM;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, v)
+    {
+        if (err != TF_OK)
+            break;
+        err = refuse_reserved(x, m->string, d);
+        int typed = strcmp(m->string, "stop") == 0;
+        for (size_t k = 0; k < sizeof param_keys / sizeof *param_keys; k++)
+            typed |= strcmp(m->string, param_keys[k].name) == 0;
+        if (err == TF_OK && typed) {
+            tf_diag_set(d, "%s: key \"%s.%s\" belongs in \"endpoint.params\", where it is checked",
+                        x->origin, x->path, m->string);
+            err = TF_ERR_SPEC;
+        }
+        if (err == TF_OK && cJSON_IsObject(given) &&
+            cJSON_GetObjectItemCaseSensitive(given, m->string)) {
+            tf_diag_set(d, "%s: key \"%s.%s\" is given in \"endpoint.params\" too; give it once",
+                        x->origin, x->path, m->string);
+            err = TF_ERR_SPEC;
+        }
+        cJSON *dup = err == TF_OK ? cJSON_Duplicate(m, 1) : NULL;
+        if (err == TF_OK && (!dup || !cJSON_AddItemToObject(extra, m->string, dup))) {
+            cJSON_Delete(dup);
+            err = TF_ERR_NOMEM;
+        }
+    }
+    if (err == TF_OK && c && extra->child) {
+        char *text = cJSON_PrintUnformatted(extra);
+        if (!text) {
+            err = TF_ERR_NOMEM;
+        } else {
+            free(c->extra_json);
+            c->extra_json = text;
+        }
+    }
     cJSON_Delete(extra);
     return err;
 }
@@ -397,6 +537,7 @@ void tf_fetch_config_free(tf_fetch_config *c)
     free(c->stop);
     free(c->prompt_template);
     free(c->extra_json);
+    free(c->warnings);
     tf_schema_free(keys, NKEYS, c);
     memset(c, 0, sizeof *c);
 }

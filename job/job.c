@@ -1,6 +1,7 @@
 /* job.c: the job spec: parse, check, resolve (job.h). */
 #include "tracefarm/job.h"
 
+#include "tracefarm/corpus.h"
 #include "tracefarm/schema.h"
 
 #include <errno.h>
@@ -22,6 +23,8 @@ typedef struct top {
     int source; /* tf_source_kind */
     long shard_items, max_line_bytes, straggler_seconds;
     double warn_share;
+    int keep_output; /* items carry the output's text */
+    long limit;      /* only the first limit records; 0: absent (all) */
 } top;
 
 /* The generic record fields (the domain adds its own to "fields"). */
@@ -35,6 +38,7 @@ struct tf_job_priv {
     int check_files;    /* rank 0: corpus files must be readable */
     top top;            /* the top level */
     char **corpus;      /* resolved corpus paths */
+    size_t *corpus_idx; /* ... the "corpus" entry each came from (rank 0) */
     size_t ncorpus;
     char **group_by;       /* group_by paths as written */
     tf_path **group_paths; /* ... compiled */
@@ -118,6 +122,20 @@ static const tf_key top_keys[] = {
      .offset = TOP(warn_share),
      .help = "a run with more than this share of error items, or of truncated responses, "
              "ends with a warning and exit status 4"},
+    {.name = "keep_output",
+     .type = TF_KEY_BOOL,
+     .dflt = "false",
+     .offset = TOP(keep_output),
+     .help = "items keep the text verified (\"output\"; a response's separate reasoning as "
+             "\"reasoning\")"},
+    {.name = "limit",
+     .type = TF_KEY_INT,
+     .lo = 1,
+     .hi = TF_JOB_MAX_LIMIT,
+     .flags = TF_KEY_OPTIONAL,
+     .offset = TOP(limit),
+     .help = "only the first N records of the corpus, as if it ended there (tracefarm run "
+             "--limit N sets it); absent: all"},
 };
 #define NTOP (sizeof top_keys / sizeof *top_keys)
 
@@ -165,20 +183,27 @@ static int has_glob_magic(const char *s)
     return strpbrk(s, "*?[") != NULL;
 }
 
-/* Append path to the corpus list. */
-static tf_err push_path(tf_job_priv *p, const char *path)
+/* Append path (from entry idx of "corpus") to the corpus list. */
+static tf_err push_path(tf_job_priv *p, const char *path, size_t idx)
 {
     char **c = realloc(p->corpus, (p->ncorpus + 1) * sizeof *c);
     if (!c)
         return TF_ERR_NOMEM;
     p->corpus = c;
+    size_t *ci = realloc(p->corpus_idx, (p->ncorpus + 1) * sizeof *ci);
+    if (!ci)
+        return TF_ERR_NOMEM;
+    p->corpus_idx = ci;
     if (!(c[p->ncorpus] = strdup(path)))
         return TF_ERR_NOMEM;
+    ci[p->ncorpus] = idx;
     p->ncorpus++;
     return TF_OK;
 }
 
-/* A corpus path must be a readable regular file. */
+/* A corpus path must be a readable regular file that holds JSONL: a file
+ * of another kind (compressed, binary, pretty-printed JSON) is refused here,
+ * once, rather than read as hundreds of bad_json items (tf_corpus_sniff). */
 static tf_err check_file(const char *path, const char *origin, size_t idx, tf_diag *d)
 {
     struct stat st;
@@ -198,7 +223,88 @@ static tf_err check_file(const char *path, const char *origin, size_t idx, tf_di
         return TF_ERR_SPEC;
     }
     fclose(f);
-    return TF_OK;
+    tf_diag what;
+    what.msg[0] = '\0';
+    tf_err err = tf_corpus_sniff(path, &what);
+    if (err == TF_ERR_PARSE) {
+        tf_diag_set(d, "%s: corpus[%zu]: \"%s\" is not JSONL: %s", origin, idx, path, what.msg);
+        return TF_ERR_SPEC;
+    }
+    if (err == TF_ERR_IO) {
+        tf_diag_set(d, "%s: corpus[%zu]: cannot read %s", origin, idx, what.msg);
+        return TF_ERR_SPEC;
+    }
+    return err;
+}
+
+/* A corpus file and where it came from, for finding one listed twice. */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    size_t i; /* index into the resolved list */
+} file_id;
+
+static int cmp_file_id(const void *a, const void *b)
+{
+    const file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The same file listed twice ("f.jsonl" and "./f.jsonl", a path and a glob
+ * that matches it, a hard link) would be read and counted twice: refused,
+ * naming both entries and the file. Files are told apart by device and
+ * inode, which see through every spelling of a path. */
+static tf_err check_repeats(const tf_job_priv *p, const cJSON *list, const char *origin, tf_diag *d)
+{
+    file_id *ids = calloc(p->ncorpus ? p->ncorpus : 1, sizeof *ids);
+    if (!ids)
+        return TF_ERR_NOMEM;
+    for (size_t i = 0; i < p->ncorpus; i++) {
+        struct stat st;
+        if (stat(p->corpus[i], &st) != 0) {
+            tf_diag_set(d, "%s: corpus[%zu]: cannot open \"%s\": %s", origin, p->corpus_idx[i],
+                        p->corpus[i], strerror(errno));
+            free(ids);
+            return TF_ERR_SPEC;
+        }
+        ids[i] = (file_id){st.st_dev, st.st_ino, i};
+    }
+    qsort(ids, p->ncorpus, sizeof *ids, cmp_file_id);
+    /* Within a file's run the listings are in list order, so its first two
+     * are a repeat; of all repeats, name the one whose second listing
+     * comes first. */
+    size_t first = 0, second = SIZE_MAX;
+    for (size_t k = 1; k < p->ncorpus; k++)
+        if (ids[k].dev == ids[k - 1].dev && ids[k].ino == ids[k - 1].ino &&
+            (k == 1 || ids[k - 2].dev != ids[k].dev || ids[k - 2].ino != ids[k].ino) &&
+            ids[k].i < second) {
+            first = ids[k - 1].i;
+            second = ids[k].i;
+        }
+    free(ids);
+    if (second == SIZE_MAX)
+        return TF_OK;
+    char where[2][600];
+    size_t at[2] = {first, second};
+    for (int k = 0; k < 2; k++) {
+        size_t e = p->corpus_idx[at[k]];
+        const cJSON *pat = cJSON_GetArrayItem(list, (int)e);
+        const char *ps = cJSON_GetStringValue(pat);
+        if (ps && strcmp(ps, p->corpus[at[k]]) != 0)
+            snprintf(where[k], sizeof where[k], "corpus[%zu] (\"%s\" matches \"%s\")", e, ps,
+                     p->corpus[at[k]]);
+        else
+            snprintf(where[k], sizeof where[k], "corpus[%zu] \"%s\"", e, p->corpus[at[k]]);
+    }
+    char *real = realpath(p->corpus[first], NULL);
+    tf_diag_set(d, "%s: %s and %s are the same file%s%s%s; list each file once", origin, where[0],
+                where[1], real ? " (" : "", real ? real : "", real ? ")" : "");
+    free(real);
+    return TF_ERR_SPEC;
 }
 
 /* "corpus": globs to their sorted matches, each file checked (rank 0);
@@ -229,7 +335,7 @@ static tf_err parse_corpus(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
             if (p->check_files)
                 err = check_file(pat, x->origin, idx, d);
             if (err == TF_OK)
-                err = push_path(p, pat);
+                err = push_path(p, pat, idx);
         } else {
             glob_t g;
             int rc = glob(pat, GLOB_ERR, NULL, &g);
@@ -245,7 +351,7 @@ static tf_err parse_corpus(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
             for (size_t k = 0; k < g.gl_pathc && err == TF_OK; k++) {
                 err = check_file(g.gl_pathv[k], x->origin, idx, d);
                 if (err == TF_OK)
-                    err = push_path(p, g.gl_pathv[k]);
+                    err = push_path(p, g.gl_pathv[k], idx);
             }
             globfree(&g);
         }
@@ -256,6 +362,11 @@ static tf_err parse_corpus(const tf_key_ctx *x, cJSON *v, void *target, tf_diag 
     if (p->ncorpus == 0) {
         tf_diag_set(d, "%s: key \"corpus\" must list at least one file", x->origin);
         return TF_ERR_SPEC;
+    }
+    if (p->check_files) {
+        tf_err err = check_repeats(p, v, x->origin, d);
+        if (err != TF_OK)
+            return err;
     }
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; list && i < p->ncorpus; i++)
@@ -574,6 +685,7 @@ void tf_job_free(tf_job *j)
         for (size_t i = 0; i < p->ncorpus; i++)
             free(p->corpus[i]);
         free(p->corpus);
+        free(p->corpus_idx);
         for (size_t i = 0; i < p->nprompt; i++)
             tf_path_free(p->prompt_paths[i]);
         free(p->prompt_paths);
@@ -595,7 +707,9 @@ static void publish(tf_job *j, const tf_domain *dom)
     j->shard_items = p->top.shard_items;
     j->straggler_seconds = p->top.straggler_seconds;
     j->warn_share = p->top.warn_share;
+    j->limit = (uint64_t)p->top.limit;
     j->group_by = (const char *const *)p->group_by;
+    j->warnings = p->fetch ? p->fetch->warnings : NULL;
     tf_work *w = &j->work;
     w->corpus = (const char *const *)p->corpus;
     w->ncorpus = p->ncorpus;
@@ -611,6 +725,7 @@ static void publish(tf_job *j, const tf_domain *dom)
     w->prompt_fields = (const tf_path *const *)p->prompt_paths;
     w->nprompt_fields = p->nprompt;
     w->stats.answer_noun = dom->answer_noun;
+    w->keep_output = p->top.keep_output;
 }
 
 tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_files, tf_job **out,
@@ -707,6 +822,26 @@ tf_err tf_job_load(const char *path, tf_job **out, tf_diag *d)
     return err;
 }
 
+tf_err tf_job_set_limit(tf_job *j, uint64_t n, tf_diag *d)
+{
+    if (n < 1 || n > (uint64_t)TF_JOB_MAX_LIMIT) {
+        tf_diag_set(d, "--limit must be an integer from 1 to %.0f", (double)TF_JOB_MAX_LIMIT);
+        return TF_ERR_SPEC;
+    }
+    cJSON *v = cJSON_CreateNumber((double)n);
+    cJSON *root = j->priv->root;
+    int ok = v && (cJSON_GetObjectItemCaseSensitive(root, "limit")
+                       ? cJSON_ReplaceItemInObjectCaseSensitive(root, "limit", v)
+                       : cJSON_AddItemToObject(root, "limit", v));
+    if (!ok) {
+        cJSON_Delete(v);
+        return TF_ERR_NOMEM;
+    }
+    j->priv->top.limit = (long)n;
+    j->limit = n;
+    return TF_OK;
+}
+
 char *tf_job_resolved_json(const tf_job *j)
 {
     return cJSON_PrintUnformatted(j->priv->root);
@@ -756,6 +891,11 @@ tf_err tf_job_reference(tf_buf *out)
                           "\n## \"endpoint\" (sources endpoint and cache)\n\n" TF_SCHEMA_DOC_HEAD);
     if (k && err == TF_OK)
         err = tf_schema_doc(k, n, "endpoint.", out);
+    if (err == TF_OK)
+        err = tf_buf_puts(out, "\n## \"endpoint.params\": the keys servers know (any other draws "
+                               "a warning; \"extra_params\" holds keys meant as written)\n\n");
+    for (const char *const *kp = tf_fetch_known_params(); err == TF_OK && *kp; kp++)
+        err = tf_buf_printf(out, "- `%s`\n", *kp);
     return err;
 }
 
@@ -798,11 +938,15 @@ cJSON *tf_job_identity(const tf_job *job)
 {
     /* Keys that change how the job runs, not what it writes
      * (docs/resume.md); "a.b" is key b of section a. */
+    /* endpoint.base_url: where the model is served, not which model: the
+     * response cache keys leave it out, so a moved server answers a resumed
+     * job with the same responses (the farm says so when it resumes). */
     static const char *const ignored[] = {"description",
                                           "output",
                                           "shard_items",
                                           "straggler_seconds",
                                           "warn_share",
+                                          "endpoint.base_url",
                                           "endpoint.concurrency",
                                           "endpoint.connect_timeout_s",
                                           "endpoint.timeout_s",

@@ -153,6 +153,7 @@ const cJSON *tf_path_get(const tf_path *p, const cJSON *v)
 void tf_record_clear(tf_record *rec)
 {
     cJSON_Delete(rec->json);
+    cJSON_Delete(rec->group);
     free(rec->key);
     memset(rec, 0, sizeof *rec);
 }
@@ -211,13 +212,17 @@ static void parse_json(const char *text, size_t len, tf_record *rec)
 }
 
 /* The group key of v: the values at the group_by paths as a compact JSON
- * array (null where missing; long values replaced). */
-static tf_err group_key(const tf_record_spec *spec, const cJSON *v, char **out)
+ * array (null where missing; long values replaced), and the same values as
+ * an object keyed by the paths as written (*group: what an item shows, so
+ * an item can be traced to its group without the record). */
+static tf_err group_key(const tf_record_spec *spec, const cJSON *v, char **out, cJSON **group)
 {
     *out = NULL;
+    *group = NULL;
     if (spec->ngroup_by == 0)
         return TF_OK;
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *obj = cJSON_CreateObject();
+    cJSON *arr = obj ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; arr && i < spec->ngroup_by; i++) {
         const cJSON *x = v ? tf_path_get(spec->group_by[i], v) : NULL;
         cJSON *dup = x ? cJSON_Duplicate(x, 1) : cJSON_CreateNull();
@@ -233,6 +238,12 @@ static tf_err group_key(const tf_record_spec *spec, const cJSON *v, char **out)
             cJSON_Delete(dup);
             dup = cJSON_CreateString("(value over 1024 bytes)");
         }
+        cJSON *named = dup ? cJSON_Duplicate(dup, 1) : NULL;
+        if (!named || !cJSON_AddItemToObject(obj, tf_path_text(spec->group_by[i]), named)) {
+            cJSON_Delete(named);
+            cJSON_Delete(dup);
+            dup = NULL;
+        }
         if (!dup || !cJSON_AddItemToArray(arr, dup)) {
             cJSON_Delete(dup);
             cJSON_Delete(arr);
@@ -241,7 +252,12 @@ static tf_err group_key(const tf_record_spec *spec, const cJSON *v, char **out)
     }
     *out = arr ? cJSON_PrintUnformatted(arr) : NULL;
     cJSON_Delete(arr);
-    return *out ? TF_OK : TF_ERR_NOMEM;
+    if (!*out) {
+        cJSON_Delete(obj);
+        return TF_ERR_NOMEM;
+    }
+    *group = obj;
+    return TF_OK;
 }
 
 tf_err tf_record_parse(const tf_record_spec *spec, const char *line, size_t len, tf_record *rec)
@@ -250,7 +266,7 @@ tf_err tf_record_parse(const tf_record_spec *spec, const char *line, size_t len,
     rec->tokens = -1;
     if (line)
         parse_json(line, len, rec);
-    tf_err err = group_key(spec, rec->json, &rec->key);
+    tf_err err = group_key(spec, rec->json, &rec->key, &rec->group);
     if (err != TF_OK || !line)
         return err;
     if (rec->error_kind) {

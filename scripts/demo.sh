@@ -54,7 +54,7 @@ cat > demo-out/job.json <<JSON
   }
 }
 JSON
-rm -rf demo-out/result-endpoint # the server's port is new each time; the cache stays
+rm -rf demo-out/result-endpoint # a fresh result each run (a moved port would not stop a resume); the cache stays
 echo "demo: mpirun -n 2 $TF run demo-out/job.json"
 mpirun -n 2 "$TF" run demo-out/job.json
 python3 - demo-out/result-endpoint/run.json <<'PY'

@@ -15,7 +15,7 @@
 /* ----- the job's "maze" section and the record fields --------------------- */
 
 typedef struct maze_section {
-    long rows, cols; /* grid size unless the record says otherwise */
+    long rows, cols; /* grid size unless the record says otherwise; 0: not given */
     int dialect;     /* index into dialects */
 } maze_section;
 
@@ -26,16 +26,18 @@ static const tf_key maze_keys[] = {
      .type = TF_KEY_INT,
      .lo = 1,
      .hi = TF_MAZE_MAX_SIDE,
-     .dflt = "30",
+     .flags = TF_KEY_OPTIONAL,
      .offset = offsetof(maze_section, rows),
-     .help = "grid rows, unless a record has its own"},
+     .help = "grid rows of records without their own; no default: a record without either is "
+             "an error item"},
     {.name = "cols",
      .type = TF_KEY_INT,
      .lo = 1,
      .hi = TF_MAZE_MAX_SIDE,
-     .dflt = "30",
+     .flags = TF_KEY_OPTIONAL,
      .offset = offsetof(maze_section, cols),
-     .help = "grid columns, unless a record has its own"},
+     .help = "grid columns of records without their own; no default: a record without either "
+             "is an error item"},
     {.name = "dialect",
      .type = TF_KEY_CHOICE,
      .choices = dialects,
@@ -57,7 +59,7 @@ static const tf_field maze_fields[F_COUNT] = {
 };
 
 typedef struct maze_cfg {
-    int rows, cols;          /* grid size unless the record says otherwise */
+    int rows, cols;          /* grid size unless the record says otherwise; 0: unknown */
     int dialect;             /* -1 auto, else tf_maze_dialect */
     const tf_path *const *f; /* field paths, F_* (borrowed from the job) */
 } maze_cfg;
@@ -104,14 +106,22 @@ static void maze_free_problem(void *p)
     free(pb);
 }
 
-/* The record's grid side: its own field if present, else the job's. */
-static tf_err record_side(const tf_record *rec, const tf_path *field, int dflt, int *out,
-                          tf_diag *d)
+/* The record's grid side: its own field if present, else the job's
+ * (key, e.g. "maze.rows"). Neither is an error: a guessed size changes the
+ * verdicts (walls off the guessed grid, moves past its edge) without a
+ * trace of why, so the record is refused naming what is missing. */
+static tf_err record_side(const tf_record *rec, const tf_path *field, int dflt, const char *key,
+                          int *out, tf_diag *d)
 {
     const cJSON *v = tf_path_get(field, rec->json);
-    if (!v) {
+    if (!v && dflt > 0) {
         *out = dflt;
         return TF_OK;
+    }
+    if (!v) {
+        tf_diag_set(d, "grid size unknown: missing field \"%s\" and no \"%s\" in the job",
+                    tf_path_text(field), key);
+        return TF_ERR_PARSE;
     }
     if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < 1 ||
         v->valuedouble > TF_MAZE_MAX_SIDE) {
@@ -146,9 +156,9 @@ static tf_err maze_parse_record(const void *cfgp, const tf_record *rec, void **o
     output->p = NULL;
     output->n = 0;
     int rows, cols;
-    tf_err err = record_side(rec, c->f[F_ROWS], c->rows, &rows, d);
+    tf_err err = record_side(rec, c->f[F_ROWS], c->rows, "maze.rows", &rows, d);
     if (err == TF_OK)
-        err = record_side(rec, c->f[F_COLS], c->cols, &cols, d);
+        err = record_side(rec, c->f[F_COLS], c->cols, "maze.cols", &cols, d);
     if (err != TF_OK)
         return err;
     tf_maze_dialect dl;

@@ -12,8 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Cap on one line of an items file (items hold verdicts, not records). */
-#define PART_LINE_MAX (16UL << 20)
+/* Cap on one line of an items file: a verdict, plus with "keep_output" the
+ * output's text, which the job caps at 2^30 bytes (max_line_bytes, or
+ * max_response_bytes for a response; JSON escaping is no longer than the
+ * text it came from). A part is written by our own worker, so a longer line
+ * is damage. */
+#define PART_LINE_MAX ((1UL << 30) + (16UL << 20))
 /* A meta is read whole up to this size (it holds a statistics state). */
 #define META_MAX (256UL << 20)
 

@@ -258,6 +258,9 @@ static tf_err make_output(fetch_state *s, tf_fetch_result *r, tf_output **out)
     }
     fo->out.text = o->data;
     fo->out.len = o->len;
+    /* for "keep_output": the two channels as the response gave them */
+    fo->out.answer = r->reply.text ? r->reply.text : "";
+    fo->out.reasoning = rs && *rs ? rs : NULL;
     return err;
 }
 

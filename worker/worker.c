@@ -187,20 +187,41 @@ static tf_err collect(shard *sh, int timeout_ms, tf_diag *d)
 
 /* ----- items out ------------------------------------------------------------------- */
 
-/* The members every item of slot s starts with: id, and the sample. */
+/* Add the members that say which record (and sample) an item is of: its
+ * id, the sample, and with group_by its group's values keyed by the paths
+ * as written, so an item can be traced to its group without the corpus. */
+static int add_origin(const shard *sh, const slot *s, long sample, cJSON *item)
+{
+    int ok = !s->rec.id || cJSON_AddItemToObject(item, "id", cJSON_Duplicate(s->rec.id, 1));
+    if (ok && sample >= 0 && sh->src->per_sample)
+        ok = cJSON_AddNumberToObject(item, "sample", (double)sample) != NULL;
+    if (ok && s->rec.group)
+        ok = cJSON_AddItemToObject(item, "group", cJSON_Duplicate(s->rec.group, 1));
+    return ok;
+}
+
+/* The members every item of slot s starts with: id, the sample, the group. */
 static cJSON *item_head(const shard *sh, const slot *s, long sample)
 {
     cJSON *item = cJSON_CreateObject();
-    if (item && s->rec.id && !cJSON_AddItemToObject(item, "id", cJSON_Duplicate(s->rec.id, 1))) {
-        cJSON_Delete(item);
-        return NULL;
-    }
-    if (item && sample >= 0 && sh->src->per_sample &&
-        !cJSON_AddNumberToObject(item, "sample", (double)sample)) {
+    if (item && !add_origin(sh, s, sample, item)) {
         cJSON_Delete(item);
         return NULL;
     }
     return item;
+}
+
+/* With "keep_output": the output as the model gave it ("output": the
+ * record's field, or the response's content) and a response's separate
+ * reasoning ("reasoning"), so that a verdict can be read against its text
+ * without the corpus or the response cache. */
+static int add_output(const tf_output *o, cJSON *item)
+{
+    const char *text = o->answer ? o->answer : o->text;
+    int ok = cJSON_AddStringToObject(item, "output", text ? text : "") != NULL;
+    if (ok && o->reasoning)
+        ok = cJSON_AddStringToObject(item, "reasoning", o->reasoning) != NULL;
+    return ok;
 }
 
 /* An error item of kind with reason (sample < 0: of the whole record). */
@@ -209,10 +230,8 @@ static tf_err emit_error(shard *sh, const slot *s, const char *kind, const char 
 {
     cJSON *m = cJSON_CreateObject();
     int ok = m && cJSON_AddStringToObject(m, "error_kind", kind);
-    if (ok && s->rec.id)
-        ok = cJSON_AddItemToObject(m, "id", cJSON_Duplicate(s->rec.id, 1));
-    if (ok && sample >= 0 && sh->src->per_sample)
-        ok = cJSON_AddNumberToObject(m, "sample", (double)sample) != NULL;
+    if (ok)
+        ok = add_origin(sh, s, sample, m);
     tf_err err = ok ? tf_part_error(sh->part, s->line, reason, m, d) : TF_ERR_NOMEM;
     cJSON_Delete(m);
     if (err == TF_OK)
@@ -242,6 +261,8 @@ static tf_err emit_output(shard *sh, const slot *s, const tf_output *o, tf_diag 
               : TF_ERR_NOMEM;
     if (err == TF_OK && sh->src->annotate)
         err = sh->src->annotate(o, item);
+    if (err == TF_OK && w->keep_output && !add_output(o, item))
+        err = TF_ERR_NOMEM;
     if (err == TF_OK) {
         facts.tokens = o->tokens;
         err = tf_part_item(sh->part, s->line, item, d);
@@ -376,6 +397,8 @@ tf_err tf_worker_shard(const tf_work *work, const tf_worker_ctx *wc, uint64_t id
         err = tf_part_create(partdir, id, &sh.part, d);
     if (err == TF_OK)
         err = tf_reader_open(path, s, work->max_line_bytes, &rd, d);
+    if (err == TF_OK && work->cut_records && id == work->cut_shard)
+        tf_reader_limit(rd, work->cut_records); /* --limit: the corpus ends in this shard */
     if (err == TF_OK)
         err = run(&sh, rd, path, d);
     if (rd)

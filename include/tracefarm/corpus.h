@@ -46,6 +46,23 @@ bool tf_corpus_is_zstd(const char *path);
 tf_err tf_corpus_sample_line_bytes(const char *path, size_t sample_bytes, double *out,
                                    tf_diag *d) TF_MUST_USE;
 
+/* Whether path holds JSONL at all, judged from its first bytes and lines
+ * (for a .zst file: the decompressed start of its first frames), so that a
+ * file of another kind is refused once before any work instead of becoming
+ * one bad_json item per line. TF_ERR_PARSE with what it looks like in
+ * what (e.g. "gzip-compressed data (decompress it, ...)"): data of a known
+ * compressed, archive or binary format by its magic number (zstd in a file
+ * not named .zst too), binary data (a tenth of its first 4 KiB control
+ * bytes or invalid UTF-8), UTF-16 text, a JSON array or object spanning
+ * several lines (pretty-printed JSON), one JSON array of records on a
+ * single line, or at least 4 complete lines of which none of the first 16
+ * is a JSON value (CSV, plain text). TF_OK otherwise, also for an empty
+ * file and for damaged or non-zstd data in a .zst file (the reader reports
+ * those as items, naming the offset). TF_ERR_IO naming the path as
+ * tf_corpus_file_size does; TF_ERR_NOMEM. Reads at most 64 KiB of the file
+ * (plus the compressed input of 64 KiB of output). */
+tf_err tf_corpus_sniff(const char *path, tf_diag *what) TF_MUST_USE;
+
 /* ---- What the planner (plan.h) needs to know of a file, without reading
  * it: its size, and for zstd the frame boundaries. The zstd format is parsed
  * only here, so the planner's ranges and the reader's idea of a frame
@@ -122,6 +139,13 @@ tf_err tf_reader_open(const char *path, const tf_shard *s, size_t max_line, tf_r
  */
 tf_err tf_reader_next(tf_reader *r, const char **line, size_t *len, uint64_t *lineno,
                       tf_diag *d) TF_MUST_USE;
+
+/* Make the reader end (TF_ERR_EOF) after results results of
+ * tf_reader_next: records, over-long lines and read errors each count one,
+ * as each becomes one item. tf_reader_lines then stops at the line of the
+ * last result, so the shard reads as if its file ended there ("tracefarm
+ * run --limit": plan.h). 0: no limit (the default). */
+void tf_reader_limit(tf_reader *r, uint64_t results);
 
 /* Lines owned by the shard so far (all of them after TF_ERR_EOF),
  * blank lines included. */

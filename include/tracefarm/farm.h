@@ -32,6 +32,8 @@ typedef struct tf_run_opts {
     int no_preflight;     /* send no preflight request */
     double progress;      /* seconds between two plain progress lines (no terminal);
                              0: no progress at all */
+    unsigned long long limit; /* --limit: only the first limit records (the job's "limit"); 0: as
+                                 the spec says */
 } tf_run_opts;
 
 /* Run a job on comm (MPI must be initialised). Every rank calls this and

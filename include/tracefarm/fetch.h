@@ -113,32 +113,35 @@ void tf_fetch_opts_default(tf_fetch_opts *o);
 
 /* The "endpoint" section of a job spec, resolved (docs/job.md). */
 typedef struct tf_fetch_config {
-    char **base_urls;            /* replicas; worker k uses k % n */
-    size_t n_base_urls;          /* at least 1 */
-    int api;                     /* tf_fetch_api */
-    char *model;                 /* "model" of each request */
-    char *prompt_template;       /* "{prompt}", "{field:PATH}", "{{", "}}" */
-    double temperature, top_p;   /* < 0: not sent */
-    long max_tokens;             /* <= 0: not sent */
-    char **stop;                 /* n_stop stop strings */
-    size_t n_stop;               /* at most TF_FETCH_MAX_STOP */
-    char *extra_json;            /* other params keys as a JSON object; NULL: none */
-    uint64_t seed;               /* params.seed (0 when absent); mixed into item seeds */
-    int has_seed;                /* params.seed was given */
-    long samples;                /* samples per record */
-    char *api_key_env;           /* variable holding the key; NULL: no key */
-    long concurrency;            /* requests in flight per worker */
-    double connect_timeout_s;    /* per attempt */
-    double timeout_s;            /* per attempt */
-    long max_attempts;           /* first included */
-    long backoff_ms;             /* first backoff cap */
-    long backoff_max_ms;         /* largest backoff and Retry-After honoured */
-    double rate_limit_rps;       /* job-wide attempts per second; 0: unlimited */
-    char *cache_dir;             /* response cache directory; NULL: no cache */
-    long max_response_bytes;     /* cap on one response body */
-    int has_prices;              /* price_per_million was given */
-    double price_prompt;         /* per million prompt tokens */
-    double price_completion;     /* per million completion tokens */
+    char **base_urls;          /* replicas; worker k uses k % n */
+    size_t n_base_urls;        /* at least 1 */
+    int api;                   /* tf_fetch_api */
+    char *model;               /* "model" of each request */
+    char *prompt_template;     /* "{prompt}", "{field:PATH}", "{{", "}}" */
+    double temperature, top_p; /* < 0: not sent */
+    long max_tokens;           /* <= 0: not sent */
+    char **stop;               /* n_stop stop strings */
+    size_t n_stop;             /* at most TF_FETCH_MAX_STOP */
+    char *extra_json;          /* other params keys, then extra_params, as a JSON object;
+                                  NULL: none */
+    uint64_t seed;             /* params.seed (0 when absent); mixed into item seeds */
+    int has_seed;              /* params.seed was given */
+    long samples;              /* samples per record */
+    char *api_key_env;         /* variable holding the key; NULL: no key */
+    long concurrency;          /* requests in flight per worker */
+    double connect_timeout_s;  /* per attempt */
+    double timeout_s;          /* per attempt */
+    long max_attempts;         /* first included */
+    long backoff_ms;           /* first backoff cap */
+    long backoff_max_ms;       /* largest backoff and Retry-After honoured */
+    double rate_limit_rps;     /* job-wide attempts per second; 0: unlimited */
+    char *cache_dir;           /* response cache directory; NULL: no cache */
+    long max_response_bytes;   /* cap on one response body */
+    int has_prices;            /* price_per_million was given */
+    double price_prompt;       /* per million prompt tokens */
+    double price_completion;   /* per million completion tokens */
+    char *warnings; /* lines (each ending in '\n') the user should read, e.g. a params key no
+                       server knows; NULL: none. Owned; only the first parse's are shown */
     long breaker_consecutive;    /* stop after this many attempts in a row failed with one
                                     permanent cause; 0: off */
     double breaker_failure_rate; /* stop when this fraction of the last breaker_window
@@ -166,6 +169,11 @@ const tf_key *tf_fetch_config_keys(size_t *n);
  * worker. *out is NULL when both of its rules are off. Caller frees with
  * tf_fetch_breaker_free. TF_ERR_NOMEM. */
 tf_err tf_fetch_breaker_from_config(const tf_fetch_config *c, tf_fetch_breaker **out) TF_MUST_USE;
+
+/* The request keys OpenAI-compatible servers know (OpenAI, vLLM), NULL-
+ * terminated: a "params" key outside the list draws a warning naming the
+ * nearest (c->warnings); docs/endpoint.md lists them. */
+const char *const *tf_fetch_known_params(void);
 
 /* Client options for worker ordinal (0-based) of nworkers: its replica,
  * its share of the job's rate, api_key (borrowed: the key's value, or

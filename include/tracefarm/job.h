@@ -48,6 +48,11 @@ typedef struct tf_work {
                                             in order (endpoint, cache) */
     size_t nprompt_fields;
     tf_stats_config stats; /* the "stats" section, resolved */
+    int keep_output;       /* "keep_output": items carry the output's text */
+    /* --limit (the spec's "limit"): shard cut_shard of the plan reads only its first
+     * cut_records records (tf_reader_limit) and is the plan's last; set on every rank
+     * from rank 0's plan (plan.h), not by the job. cut_records 0: no cut. */
+    uint64_t cut_shard, cut_records;
 } tf_work;
 
 typedef struct tf_job_priv tf_job_priv; /* opaque: the resolved spec and what backs tf_work */
@@ -59,15 +64,20 @@ typedef struct tf_job {
     long straggler_seconds; /* 0: off (docs/resume.md) */
     double warn_share;      /* more error items or truncated responses than this share:
                                a warning and exit status 4 (docs/outputs.md) */
+    uint64_t limit;         /* "limit" (or --limit): only the first limit records; 0: all */
     const char *const
-        *group_by;     /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
-    tf_work work;      /* what every worker needs */
-    tf_job_priv *priv; /* owned */
+        *group_by;        /* the group_by paths as written (ngroup_by = work.record.ngroup_by) */
+    tf_work work;         /* what every worker needs */
+    const char *warnings; /* lines for the user, each ending in '\n' (rank 0 prints them),
+                             e.g. an endpoint.params key no server knows; NULL: none */
+    tf_job_priv *priv;    /* owned */
 } tf_job;
 
 /* Defaults (docs/job.md). */
 #define TF_JOB_DEFAULT_SHARD_ITEMS 4096L
 #define TF_JOB_DEFAULT_MAX_LINE (64UL << 20)
+/* Largest "limit" (2^53 - 1: exact as a JSON number). */
+#define TF_JOB_MAX_LIMIT 9007199254740991L
 /* Most paths in "group_by". */
 #define TF_JOB_MAX_GROUP_BY 16
 
@@ -82,6 +92,12 @@ tf_err tf_job_parse(const char *text, size_t len, const char *origin, int check_
 /* Read a spec file and parse it with check_files set. */
 tf_err tf_job_load(const char *path, tf_job **out, tf_diag *d) TF_MUST_USE;
 
+/* "tracefarm run --limit N": set the job's "limit" to n (1 to 2^53), over
+ * the spec's, in the resolved spec too, so that the identity and every rank
+ * see it. Call before the identity is taken. TF_ERR_SPEC for n out of
+ * range, TF_ERR_NOMEM. */
+tf_err tf_job_set_limit(tf_job *j, uint64_t n, tf_diag *d) TF_MUST_USE;
+
 /* The resolved spec as compact JSON text. Caller frees with free(). */
 char *tf_job_resolved_json(const tf_job *j);
 
@@ -91,8 +107,8 @@ cJSON *tf_job_spec(const tf_job *j);
 
 /* The job's identity: its resolved spec less the keys that do not change
  * the outputs ("description", "output", "shard_items",
- * "straggler_seconds", "warn_share", some endpoint keys), with object keys
- * sorted. Caller frees with
+ * "straggler_seconds", "warn_share", the endpoint's base_url and its fetch
+ * settings: docs/resume.md lists them), with object keys sorted. Caller frees with
  * cJSON_Delete; NULL on allocation failure. */
 cJSON *tf_job_identity(const tf_job *job);
 

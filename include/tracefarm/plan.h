@@ -35,6 +35,26 @@ typedef struct tf_plan tf_plan; /* opaque: the ordered shard list */
 tf_err tf_plan_create(const char *const *files, size_t nfiles, uint64_t target_bytes, tf_plan **out,
                       tf_diag *d) TF_MUST_USE;
 
+/* "tracefarm run --limit N": the plan of the corpus cut to its first limit
+ * records, as if the corpus ended after the limit-th. Files are planned as
+ * tf_plan_create plans them, one at a time, and the records of each shard
+ * counted with the reader (max_line as the job's; a record, an over-long
+ * line and a read error each count one, as each becomes one item) until
+ * the limit is reached: the plan ends with that shard, and tf_plan_cut says
+ * how many records it reads (the worker stops its reader there:
+ * tf_reader_limit). Files after it are neither planned nor read. A corpus
+ * of fewer than limit records is planned whole, without a cut (one of exactly limit
+ * records ends at the shard of its last record, which gives the same items). Reads the
+ * corpus up to the cut once. limit 0: tf_plan_create. Errors as
+ * tf_plan_create, and the reader's TF_ERR_IO / TF_ERR_NOMEM. */
+tf_err tf_plan_create_limited(const char *const *files, size_t nfiles, uint64_t target_bytes,
+                              uint64_t limit, size_t max_line, tf_plan **out,
+                              tf_diag *d) TF_MUST_USE;
+
+/* Whether the plan ends in a cut (tf_plan_create_limited): then 1, with the
+ * last shard's index in *shard and the records it reads in *records. */
+int tf_plan_cut(const tf_plan *p, uint64_t *shard, uint64_t *records);
+
 /* Number of shards (0 for NULL). */
 size_t tf_plan_count(const tf_plan *p);
 
@@ -51,7 +71,8 @@ uint64_t tf_plan_bytes(const tf_plan *p, size_t i);
 void tf_plan_free(tf_plan *p); /* accepts NULL */
 
 /* Hash (FNV-1a, hash.h) of every shard's file, kind and range, in plan
- * order. Stored in the journal: it must not change for the same plan. */
+ * order, then of the cut's records when the plan has a cut. Stored in the
+ * journal: it must not change for the same plan. */
 uint64_t tf_plan_hash(const tf_plan *plan);
 
 #endif

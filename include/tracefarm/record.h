@@ -68,6 +68,8 @@ typedef struct tf_record {
     char *key;              /* the group key: the group_by values as a compact JSON
                                array, null for a missing one (owned; NULL without
                                group_by) */
+    cJSON *group;           /* the same values as an object keyed by the group_by paths
+                               as written, for the item (owned; NULL without group_by) */
     const char *error_kind; /* NULL: a usable record; else "bad_json" or "bad_record" */
     char error[160];        /* the reason, when error_kind is set */
 } tf_record;
@@ -79,7 +81,9 @@ typedef struct tf_record {
  * column 80", ...; "bad_record": "record is not a JSON object"). The group
  * key is set whenever the spec has group_by, also for bad input (from the
  * value before trailing data, else every value null), so that every line
- * counts in its group. Only TF_ERR_NOMEM fails. line may be NULL (len 0)
+ * counts in its group; so is rec->group, the same values keyed by the
+ * group_by paths as written ({"generator": "wilson", "meta.run": null}).
+ * Only TF_ERR_NOMEM fails. line may be NULL (len 0)
  * for a line that could not be read at all: the record is empty, with the
  * key of every value null and no error kind. */
 tf_err tf_record_parse(const tf_record_spec *spec, const char *line, size_t len,

@@ -92,6 +92,10 @@ void tf_schema_free(const tf_key *keys, size_t nkeys, void *target);
  * close enough to be a likely typo. */
 const char *tf_schema_nearest(const tf_key *keys, size_t nkeys, const char *name);
 
+/* The same over a NULL-terminated list of names (e.g. the sampling
+ * parameters servers know, fetch.h). */
+const char *tf_schema_nearest_name(const char *const *names, const char *name);
+
 /* Append the rows of a Markdown table of the keys (key, type, default,
  * meaning; TF_SCHEMA_DOC_HEAD is its head) to out, each key prefixed by
  * prefix (e.g. "endpoint."). */

@@ -64,6 +64,9 @@ typedef struct tf_output {
     const char *reason;           /* when text is NULL: why, for the error item */
     long tokens;                  /* completion tokens for the statistics, -1 unknown */
     const tf_sample_usage *usage; /* a requested sample's accounting, or NULL */
+    const char *answer;           /* the output as the model gave it when text is made of more (a
+                                     response's content, without its reasoning); NULL: text */
+    const char *reasoning;        /* a response's separate reasoning channel, or NULL */
 } tf_output;
 
 typedef struct tf_source {

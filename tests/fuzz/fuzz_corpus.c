@@ -1,14 +1,16 @@
-/* fuzz_corpus.c: the frame walk, shard planning and reading of hostile
- * corpus files. Byte 0 picks plain or zstd and the shard size; the rest is
- * the file. The walk's frames must tile the file (a damaged frame last),
- * every shard must read to its end without crashing, and the shards of a
- * file must own as many lines as one shard over the whole file. */
+/* fuzz_corpus.c: the sniff, the frame walk, shard planning and reading of
+ * hostile corpus files. Byte 0 picks plain or zstd and the shard size; the
+ * rest is the file. The sniff must give a verdict (a refusal says what the
+ * file looks like), the walk's frames must tile the file (a damaged frame
+ * last), every shard must read to its end without crashing, and the shards
+ * of a file must own as many lines as one shard over the whole file. */
 #include "tracefarm/plan.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Lines owned by every shard of a plan with target bytes. */
@@ -75,6 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data + 1, 1, size - 1, f);
     fclose(f);
+    tf_diag what;
+    what.msg[0] = '\0';
+    tf_err e = tf_corpus_sniff(path, &what);
+    if (e != TF_OK && e != TF_ERR_PARSE)
+        abort();
+    if (e == TF_ERR_PARSE && strlen(what.msg) < 8)
+        abort();
     walk_all(path, size - 1);
     uint64_t target = 1 + (data[0] >> 1);
     uint64_t split = read_all(path, target);

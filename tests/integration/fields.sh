@@ -46,6 +46,9 @@ b = [json.loads(l) for l in open(sys.argv[2])]
 assert len(a) == len(b) == 80
 for x, y in zip(a, b):
     x.pop("file"); y.pop("file")
+    # the group's values, keyed by each job's group_by path as written
+    assert x.pop("group") == {"generator": y["group"]["tags.gen"]}, (x, y)
+    y.pop("group")
     if x["line"] == 8:
         assert y["error_kind"] == "bad_record", y
         assert y["error"] == 'nested.jsonl:8: missing field "responses[-1].text"', y

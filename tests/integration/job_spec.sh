@@ -68,6 +68,19 @@ assert len(keys) > 30, keys
 missing = [k for k in keys if "`%s`" % k.split(".")[-1] not in doc]
 assert not missing, missing
 PY
+# the known endpoint.params keys (the others draw a warning) are listed in
+# docs/endpoint.md, all of them
+check "spec: the known params" grep -q '^## "endpoint.params": the keys servers know' spec.md
+check "spec: every known params key is in docs/endpoint.md" python3 - spec.md "$TF_SRC/docs/endpoint.md" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+part = text.split('## "endpoint.params"', 1)[1]
+keys = re.findall(r"^- `([^`]+)`$", part, re.M)
+doc = open(sys.argv[2]).read().split("### Sampling parameters: the known keys", 1)[1].split("###", 1)[0]
+assert len(keys) > 40, keys
+missing = [k for k in keys if "`%s`" % k not in doc]
+assert not missing, missing
+PY
 # usage errors
 set +e
 "$TF_BIN" run > /dev/null 2>&1; st1=$?

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # No leaks from tracefarm's own code: a whole job (one process without
 # mpirun, then 3 ranks under mpirun with a straggler attempt and a resume
-# after a kill) under valgrind --leak-check=full (LeakSanitizer on a
+# after a kill, then one process with group_by, keep_output and --limit)
+# under valgrind --leak-check=full (LeakSanitizer on a
 # sanitizer build). Definite leaks are errors; the suppressions (leak.supp,
 # leak.lsan) cover only what Open MPI allocates inside MPI_Init,
 # MPI_Finalize and its own progress thread.
@@ -38,4 +39,15 @@ check "3 ranks under valgrind: no leak (status $st)" [ "$st" -eq 3 ]
 [ "$st" -eq 3 ] || cat m.err
 check "the valgrind run resumed" grep -q "already done" m.err
 check "outputs of both runs agree" bash -c 'outputs() { zstd -q -dc "$1/summary.json.zst"; zstd -q -dc "$1/items.jsonl.zst"; }; cmp -s <(outputs a) <(outputs m)'
+
+# group values and kept outputs in items, and a limit (rank 0 counts records
+# while planning; the cut shard's reader stops): no leak either
+job k.json k 40 ', "group_by": ["generator", "corruption"], "keep_output": true'
+set +e
+"${VG[@]+"${VG[@]}"}" "$TF_BIN" run k.json --quiet --limit 350 2> k.err
+st=$?
+set -e
+check "group_by, keep_output, --limit under valgrind: no leak (status $st)" [ "$st" -eq 0 ]
+[ "$st" -eq 0 ] || cat k.err
+check "--limit 350: 350 items" [ "$(zstd -q -dc k/items.jsonl.zst | wc -l)" -eq 350 ]
 done_tests

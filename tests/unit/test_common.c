@@ -1,11 +1,13 @@
 /* test_common.c: bounded buffers, diagnostics, atomic zstd output, hashes,
- * UTF-8 checks. */
+ * UTF-8 checks, the spec schema's optional keys. */
 #include "tf_test.h"
 #include "tracefarm/buf.h"
 #include "tracefarm/hash.h"
+#include "tracefarm/schema.h"
 #include "tracefarm/text.h"
 #include "tracefarm/zio.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,9 +47,46 @@ static void test_hash(void)
     CHECK(tf_fnv64(tf_fnv64(TF_FNV_SEED, "foo", 3), "bar", 3) == UINT64_C(0x85944171f73967e8));
 }
 
+/* "Optional, no default" (TF_KEY_OPTIONAL without dflt): an absent key
+ * leaves its field alone and writes nothing into the section (a domain
+ * tells "not given" from any value, e.g. the maze's rows), a given one is
+ * checked and stored, and the reference says it has no default. */
+static void test_schema_optional(void)
+{
+    typedef struct sec {
+        long rows;
+    } sec;
+    static const tf_key k[] = {{.name = "rows",
+                                .type = TF_KEY_INT,
+                                .lo = 1,
+                                .hi = 10,
+                                .flags = TF_KEY_OPTIONAL,
+                                .offset = offsetof(sec, rows),
+                                .help = "h"}};
+    sec s = {0};
+    tf_schema t = {k, 1, &s};
+    tf_diag d = {{0}};
+    cJSON *o = cJSON_Parse("{}");
+    CHECK(tf_schema_apply(&t, 1, o, "maze", "j.json", &d) == TF_OK);
+    CHECK(s.rows == 0 && o->child == NULL);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"rows\": 7}");
+    CHECK(tf_schema_apply(&t, 1, o, "maze", "j.json", &d) == TF_OK && s.rows == 7);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"rows\": 0}");
+    CHECK(tf_schema_apply(&t, 1, o, "maze", "j.json", &d) == TF_ERR_SPEC);
+    CHECK(strstr(d.msg, "\"maze.rows\" must be an integer from 1 to 10") != NULL);
+    cJSON_Delete(o);
+    tf_buf b;
+    tf_buf_init(&b, 4096);
+    CHECK(tf_schema_doc(k, 1, "maze.", &b) == TF_OK && strstr(b.data, "| (none) |") != NULL);
+    tf_buf_free(&b);
+}
+
 int main(void)
 {
     test_hash();
+    test_schema_optional();
     /* The cap holds and a refused append leaves the buffer as it was. */
     tf_buf b;
     tf_buf_init(&b, 10);

@@ -1308,6 +1308,131 @@ static void test_big(void)
     unlink(path);
 }
 
+/* The sniff (tf_corpus_sniff): JSONL passes, hostile JSONL too (a few bad
+ * lines are items, not a refusal); each kind of file that is not JSONL is
+ * refused with its name, plain and as the content of a .zst file. */
+static void sniff_case(const char *name, const void *p, size_t n, bool zstd, const char *want)
+{
+    char path[512];
+    tmp_path(path, sizeof path, zstd ? "sniff.jsonl.zst" : "sniff.jsonl");
+    vec z = {0};
+    if (zstd) {
+        add_skippable(&z, 1, 5); /* the head comes from the frames after it */
+        add_frame(&z, p, n, 3, true, true);
+        write_file(path, z.p, z.n);
+    } else {
+        write_file(path, p, n);
+    }
+    tf_diag d = {{0}};
+    tf_err e = tf_corpus_sniff(path, &d);
+    if (want)
+        CHECKF(e == TF_ERR_PARSE && contains(d.msg, want), "%s (%s): %s: %s", name,
+               zstd ? "zst" : "plain", tf_strerror(e), d.msg);
+    else
+        CHECKF(e == TF_OK, "%s (%s): refused: %s", name, zstd ? "zst" : "plain", d.msg);
+    free(z.p);
+}
+
+static void test_sniff(void)
+{
+    const char *rec = "{\"id\": 1, \"prompt\": \"start 0 0 goal 1 0\"}\n";
+    vec jl = {0};
+    for (int i = 0; i < 40; i++)
+        vec_add(&jl, rec, strlen(rec));
+    static const char hostile[] = "{\"id\": \"broken\", \"prompt\": \n[1, 2, 3]\n\x00\n"
+                                  "{\"a\":1}}\n\xff\xfe\n   \n{\"id\": 2}\n";
+    const char *pretty = "[\n  {\n    \"id\": 1,\n    \"prompt\": \"x\"\n  },\n  {\n    \"id\": 2\n"
+                         "  }\n]\n";
+    const char *pretty_obj = "{\n  \"records\": [\n    {\"id\": 1}\n  ]\n}\n";
+    const char *oneline = "[{\"id\": 1}, {\"id\": 2}]\n";
+    const char *csv = "id,prompt,output\n1,a,b\n2,a,b\n3,a,b\n4,a,b\n";
+    const char *short_bad = "id,prompt\n1,a\n";
+    unsigned char bin[3000];
+    for (size_t i = 0; i < sizeof bin; i++)
+        bin[i] = (unsigned char)(i * 7919u >> 3);
+    vec many = {0}; /* a good file longer than the head, one line longer than it */
+    vec_add(&many, "{\"pad\": \"", 9);
+    for (int i = 0; i < 70000; i++)
+        vec_add(&many, "x", 1);
+    vec_add(&many, "\"}\n", 3);
+    for (int zst = 0; zst < 2; zst++) {
+        sniff_case("jsonl", jl.p, jl.n, zst, NULL);
+        sniff_case("hostile lines", hostile, sizeof hostile - 1, zst, NULL);
+        sniff_case("blank only", "\n \n\r\n", 5, zst, NULL);
+        sniff_case("a first line over 64 KiB", many.p, many.n, zst, NULL);
+        sniff_case("short text", short_bad, strlen(short_bad), zst, NULL);
+        sniff_case("pretty array", pretty, strlen(pretty), zst, "a JSON array spanning several");
+        sniff_case("pretty object", pretty_obj, strlen(pretty_obj), zst,
+                   "a JSON object spanning several");
+        sniff_case("one-line array", oneline, strlen(oneline), zst,
+                   "one JSON array of records on a single line");
+        sniff_case("csv", csv, strlen(csv), zst, "none of its first 5 lines is a JSON value");
+        sniff_case("binary", bin, sizeof bin, zst, "binary data");
+        sniff_case("gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03xyz", 13, zst,
+                   "gzip-compressed data");
+        sniff_case("bzip2", "BZh91AY&SY", 10, zst, "bzip2-compressed data");
+        sniff_case("xz",
+                   "\xfd"
+                   "7zXZ\x00\x00\x04",
+                   8, zst, "xz-compressed data");
+        sniff_case("lz4", "\x04\x22\x4d\x18\x64\x40\xa7", 7, zst, "lz4-compressed data");
+        sniff_case("zip", "PK\x03\x04\x14\x00", 6, zst, "a zip archive");
+        sniff_case("utf-16", "\xff\xfe{\x00\"\x00", 6, zst, "UTF-16 text");
+    }
+    /* zstd data in a file not named .zst; a .zst file that is not zstd is
+     * left to the reader (one read_error item naming the offset) */
+    vec z = {0};
+    add_frame(&z, jl.p, jl.n, 3, true, true);
+    sniff_case("zstd named .jsonl", z.p, z.n, false, "its name does not end in .zst");
+    char path[512];
+    tmp_path(path, sizeof path, "notzstd.jsonl.zst");
+    write_file(path, jl.p, jl.n);
+    tf_diag d = {{0}};
+    CHECK(tf_corpus_sniff(path, &d) == TF_OK);
+    tmp_path(path, sizeof path, "does-not-exist.jsonl");
+    unlink(path);
+    CHECK(tf_corpus_sniff(path, &d) == TF_ERR_IO && contains(d.msg, "No such file"));
+    free(z.p);
+    free(jl.p);
+    free(many.p);
+}
+
+/* tf_reader_limit: the reader ends after that many results (records, over-
+ * long lines and read errors alike), with the lines counted to the last. */
+static void test_reader_limit(void)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "limit.jsonl");
+    const char *t = "{\"a\":1}\n\n{\"a\":2}\n{\"long\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n"
+                    "{\"a\":3}\n\n";
+    write_file(path, t, strlen(t));
+    for (uint64_t lim = 0; lim <= 5; lim++) {
+        tf_shard s = {0, 0, 0, strlen(t)};
+        tf_reader *r = NULL;
+        tf_diag d = {{0}};
+        CHECK(tf_reader_open(path, &s, 20, &r, &d) == TF_OK);
+        if (!r)
+            return;
+        tf_reader_limit(r, lim);
+        uint64_t nres = 0, last = 0, no = 0;
+        const char *line;
+        size_t len;
+        tf_err e;
+        while ((e = tf_reader_next(r, &line, &len, &no, &d)) != TF_ERR_EOF) {
+            nres++;
+            last = no;
+        }
+        uint64_t want = lim == 0 || lim > 4 ? 4 : lim;
+        static const uint64_t line_of[] = {0, 1, 3, 4, 5};
+        CHECKF(nres == want && last == line_of[want], "limit %" PRIu64 ": %" PRIu64 " results", lim,
+               nres);
+        CHECKF(tf_reader_lines(r) == (lim == 0 || lim > 4 ? 6 : line_of[want]),
+               "limit %" PRIu64 ": lines %" PRIu64, lim, tf_reader_lines(r));
+        CHECK(tf_reader_next(r, &line, &len, &no, &d) == TF_ERR_EOF);
+        tf_reader_free(r);
+    }
+}
+
 int main(void)
 {
     test_big(); /* first, so that its RSS baseline is the start's */
@@ -1328,5 +1453,7 @@ int main(void)
     test_files();
     test_zwalk();
     test_sample();
+    test_sniff();
+    test_reader_limit();
     return tf_test_done();
 }

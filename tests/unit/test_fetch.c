@@ -523,6 +523,80 @@ static void test_fail_fast_offline(void)
     tf_fetch_free(f);
 }
 
+/* The endpoint section's params: an unknown key draws one warning naming
+ * the nearest known parameter and is still sent; extra_params are sent
+ * after them without a warning; reserved keys, typed keys in extra_params
+ * and a key in both are refused. The known list holds no reserved key and
+ * no repeat. */
+static tf_err parse_section(const char *text, tf_fetch_config *c, tf_diag *d)
+{
+    cJSON *sec = cJSON_Parse(text);
+    tf_err e = tf_fetch_config_parse(sec, "j.json", "out/cache", 0, c, d);
+    cJSON_Delete(sec);
+    return e;
+}
+
+static void test_config_params(void)
+{
+    tf_fetch_config c;
+    tf_diag d = {{0}};
+    const char *base = "{\"base_url\": \"http://h/v1\", \"model\": \"m\", ";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s\"params\": {\"temprature\": 0.7, \"min_p\": 0.1, \"my_knob\": 3, \"seed\": 2}, "
+             "\"extra_params\": {\"my_other\": 1, \"guided_json\": {\"a\": [1]}}}",
+             base);
+    CHECK(parse_section(text, &c, &d) == TF_OK);
+    CHECKF(c.extra_json && strcmp(c.extra_json, "{\"temprature\":0.7,\"min_p\":0.1,\"my_knob\":3,"
+                                                "\"my_other\":1,\"guided_json\":{\"a\":[1]}}") == 0,
+           "%s", c.extra_json ? c.extra_json : "(null)");
+    const char *w = c.warnings ? c.warnings : "";
+    CHECKF(strstr(w, "j.json: key \"endpoint.params.temprature\" is not a known OpenAI or vLLM "
+                     "sampling parameter (did you mean \"temperature\"?)") != NULL,
+           "%s", w);
+    CHECKF(strstr(w, "\"endpoint.params.my_knob\" is not a known") != NULL, "%s", w);
+    CHECKF(!strstr(w, "min_p") && !strstr(w, "my_other") && !strstr(w, "guided_json"), "%s", w);
+    int lines = 0;
+    for (const char *p = w; *p; p++)
+        lines += *p == '\n';
+    CHECK(lines == 2);
+    tf_fetch_config_free(&c);
+    /* known keys only: no warning, and the body as before */
+    snprintf(text, sizeof text, "%s\"params\": {\"temperature\": 0.7, \"top_k\": 5}}", base);
+    CHECK(parse_section(text, &c, &d) == TF_OK && c.warnings == NULL);
+    CHECK(c.extra_json && strcmp(c.extra_json, "{\"top_k\":5}") == 0);
+    tf_fetch_config_free(&c);
+    static const struct {
+        const char *section, *msg;
+    } bad[] = {
+        {"\"extra_params\": {\"n\": 2}}", "\"endpoint.extra_params.n\" cannot be set"},
+        {"\"extra_params\": {\"stream\": true}}", "\"endpoint.extra_params.stream\" cannot be set"},
+        {"\"params\": {\"messages\": []}}", "\"endpoint.params.messages\" cannot be set"},
+        {"\"extra_params\": {\"temperature\": 1}}", "belongs in \"endpoint.params\""},
+        {"\"extra_params\": {\"stop\": \"x\"}}", "belongs in \"endpoint.params\""},
+        {"\"params\": {\"min_p\": 0.1}, \"extra_params\": {\"min_p\": 0.2}}",
+         "\"endpoint.extra_params.min_p\" is given in \"endpoint.params\" too"},
+        {"\"extra_params\": [1]}", "\"endpoint.extra_params\" must be an object"},
+        {"\"extra_param\": {}}", "(did you mean \"extra_params\"?)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text, "%s%s", base, bad[i].section);
+        tf_err e = parse_section(text, &c, &d);
+        CHECKF(e == TF_ERR_SPEC && strstr(d.msg, bad[i].msg), "case %zu: %s", i, d.msg);
+        tf_fetch_config_free(&c);
+    }
+    const char *const *known = tf_fetch_known_params();
+    size_t n = 0;
+    for (; known[n]; n++) {
+        for (size_t k = 0; k < n; k++)
+            CHECKF(strcmp(known[k], known[n]) != 0, "%s twice", known[n]);
+        CHECKF(strcmp(known[n], "n") && strcmp(known[n], "stream") && strcmp(known[n], "model") &&
+                   strcmp(known[n], "prompt") && strcmp(known[n], "messages"),
+               "%s is reserved", known[n]);
+    }
+    CHECK(n > 40);
+}
+
 int main(void)
 {
     test_parser();
@@ -531,5 +605,6 @@ int main(void)
     test_client_offline();
     test_breaker();
     test_fail_fast_offline();
+    test_config_params();
     return tf_test_done();
 }

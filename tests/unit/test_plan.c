@@ -338,6 +338,91 @@ static void test_plan_files(void)
     CHECK(tf_plan_count(NULL) == 0 && tf_plan_get(NULL, 0) == NULL);
 }
 
+/* tf_plan_create_limited: the plan of a corpus cut to its first N records
+ * ends in the shard of the N-th, whose reader stops there; the shards of
+ * the records read are tf_plan_create's; a limit past the corpus: no cut. */
+static void test_plan_limited(void)
+{
+    char a[512], b[512];
+    tmp_path(a, sizeof a, "lim-a.jsonl.zst");
+    tmp_path(b, sizeof b, "lim-b.jsonl");
+    vec z = {0}, t = {0};
+    for (int f = 0; f < 5; f++) { /* 5 frames of 4 records */
+        vec fr = {0};
+        for (int i = 0; i < 4; i++) {
+            char line[64];
+            int n = snprintf(line, sizeof line, "{\"a\":%d}\n", f * 4 + i);
+            vec_add(&fr, line, (size_t)n);
+        }
+        add_frame(&z, fr.p, fr.n, 1, true, false);
+        free(fr.p);
+    }
+    write_file(a, z.p, z.n);
+    vec_add(&t, "{\"b\":1}\n\n{\"b\":2}\n{\"b\":3}\n", 24);
+    write_file(b, t.p, t.n);
+    const char *files[] = {a, b};
+    static const struct {
+        uint64_t limit, target;
+        int cut;
+        uint64_t shards, records;
+    } cases[] = {
+        {6, 30, 1, 2, 2},    /* mid-frame: shard 1 (frames of ~32 bytes) reads 2 */
+        {20, 30, 1, 5, 4},   /* the last record of a: no shard of b */
+        {22, 1000, 1, 2, 2}, /* into b (one shard per file): b's shard reads 2 */
+        {23, 5, 1, 9, 1},    /* exactly the corpus: cut after its last record (shard 8 of
+                                b's 5-byte ranges); the empty range after it is dropped */
+        {1000, 5, 0, 0, 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        tf_plan *p = NULL, *full = NULL;
+        tf_diag d = {{0}};
+        CHECK(tf_plan_create_limited(files, 2, cases[k].target, cases[k].limit, 100, &p, &d) ==
+              TF_OK);
+        CHECK(tf_plan_create(files, 2, cases[k].target, &full, &d) == TF_OK);
+        uint64_t sh = 0, recs = 0;
+        int cut = tf_plan_cut(p, &sh, &recs);
+        CHECKF(cut == cases[k].cut, "case %zu: cut %d", k, cut);
+        if (cut)
+            CHECKF(tf_plan_count(p) == cases[k].shards && sh == cases[k].shards - 1 &&
+                       recs == cases[k].records,
+                   "case %zu: %zu shards, cut at %" PRIu64 " after %" PRIu64, k, tf_plan_count(p),
+                   sh, recs);
+        else
+            CHECK(tf_plan_count(p) == tf_plan_count(full) && tf_plan_hash(p) == tf_plan_hash(full));
+        /* the same shards as the full plan, as far as they go */
+        for (size_t i = 0; i < tf_plan_count(p); i++) {
+            const tf_shard *x = tf_plan_get(p, i), *y = tf_plan_get(full, i);
+            CHECK(y && x->file == y->file && x->zstd == y->zstd && x->begin == y->begin &&
+                  x->end == y->end);
+        }
+        /* reading the plan with the cut gives exactly limit records */
+        uint64_t n = 0;
+        for (size_t i = 0; i < tf_plan_count(p); i++) {
+            tf_reader *r = NULL;
+            const tf_shard *s = tf_plan_get(p, i);
+            CHECK(tf_reader_open(files[s->file], s, 100, &r, &d) == TF_OK);
+            if (!r)
+                continue;
+            if (cut && i == sh)
+                tf_reader_limit(r, recs);
+            const char *line;
+            size_t len;
+            uint64_t no;
+            while (tf_reader_next(r, &line, &len, &no, &d) == TF_OK)
+                n++;
+            tf_reader_free(r);
+        }
+        CHECKF(n == (cases[k].limit < 23 ? cases[k].limit : 23), "case %zu: %" PRIu64 " records", k,
+               n);
+        if (cut)
+            CHECK(tf_plan_hash(p) != tf_plan_hash(full));
+        tf_plan_free(p);
+        tf_plan_free(full);
+    }
+    free(z.p);
+    free(t.p);
+}
+
 int main(void)
 {
     test_plan_exact();
@@ -345,5 +430,6 @@ int main(void)
     for (uint64_t seed = 1; seed <= 12; seed++)
         test_plan_walk(seed);
     test_plan_files();
+    test_plan_limited();
     return tf_test_done();
 }

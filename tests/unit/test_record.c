@@ -112,8 +112,12 @@ static void test_records(void)
     CHECK(rec.id && cJSON_IsString(rec.id) && strcmp(rec.id->valuestring, "r1") == 0);
     CHECK(rec.tokens == 42);
     CHECKF(rec.key && strcmp(rec.key, "[\"wilson\",[1]]") == 0, "key %s", rec.key);
+    /* the same values for the item, keyed by the group_by paths as written */
+    char *grp = rec.group ? cJSON_PrintUnformatted(rec.group) : NULL;
+    CHECKF(grp && strcmp(grp, "{\"g\":\"wilson\",\"h.x\":[1]}") == 0, "group %s", grp);
+    free(grp);
     tf_record_clear(&rec);
-    CHECK(!rec.json && !rec.key);
+    CHECK(!rec.json && !rec.key && !rec.group);
 
     /* ids: strings and numbers only; tokens: whole counts within the cap */
     const char *num = "{\"id\": 5, \"tok\": 4294967295}";
@@ -154,6 +158,13 @@ static void test_records(void)
     /* a line that could not be read: every group value null, no error kind */
     parse(NULL, 0, &rec);
     CHECK(!rec.error_kind && !rec.json && rec.key && strcmp(rec.key, "[null,null]") == 0);
+    grp = rec.group ? cJSON_PrintUnformatted(rec.group) : NULL;
+    CHECKF(grp && strcmp(grp, "{\"g\":null,\"h.x\":null}") == 0, "group %s", grp);
+    free(grp);
+    tf_record_clear(&rec);
+    /* without group_by: neither key nor group */
+    tf_record_spec none = {0};
+    CHECK(tf_record_parse(&none, ok, strlen(ok), &rec) == TF_OK && !rec.key && !rec.group);
     tf_record_clear(&rec);
 }
 
