@@ -126,7 +126,7 @@ check "empty corpus: outputs written, 0 items" [ "$(zstd -q -dc out-empty/items.
 # every record is an error item naming the missing size; with the job's
 # size the same records verify
 run_job nosize 2 '{"name": "in", "domain": "maze", "corpus": ["nosize.jsonl"], "output": "out-nosize"}'
-check "no size: exit 3 (got $(cat nosize.st))" [ "$(cat nosize.st)" -eq 3 ]
+check "no size: every item an error, exit 4 (got $(cat nosize.st))" [ "$(cat nosize.st)" -eq 4 ]
 check "no size: every record an error item naming the missing size" python3 - <<'PY'
 import json, subprocess
 items = [json.loads(l) for l in subprocess.run(["zstd", "-q", "-dc", "out-nosize/items.jsonl.zst"], capture_output=True, check=True).stdout.splitlines()]
