@@ -382,7 +382,7 @@ if [ -s huge.rss ]; then
     echo "huge: peak RSS ${rss} kB"
     # the line buffer holds at most max_line_bytes + 1 (64 MiB): bounded
     # (AddressSanitizer's shadow memory and quarantine do not count)
-    if ldd "$TF_BIN" 2> /dev/null | grep -q libasan; then
+    if [[ "$(ldd "$TF_BIN" 2> /dev/null)" == *libasan* ]]; then
         echo "huge: AddressSanitizer build: peak RSS not checked"
     else
         check "huge: peak RSS ${rss} kB < 160 MiB" [ "$rss" -lt $((160 * 1024)) ]

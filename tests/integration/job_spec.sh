@@ -85,7 +85,8 @@ PY
 set +e
 "$TF_BIN" run > /dev/null 2>&1; st1=$?
 "$TF_BIN" frobnicate > /dev/null 2>&1; st2=$?
-"$TF_BIN" run --help | grep -q "usage: tracefarm run"; st3=$?
+help=$("$TF_BIN" run --help); st3=$?
+[[ "$help" == *"usage: tracefarm run"* ]] || st3=1
 set -e
 check "run without spec: 2" [ "$st1" -eq 2 ]
 check "unknown command: 2" [ "$st2" -eq 2 ]

@@ -8,7 +8,10 @@
 # MPI_Finalize and its own progress thread.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/resume_lib.sh"
-if ldd "$TF_BIN" | grep -q libasan; then
+# (ldd's output is read whole: "ldd | grep -q" under pipefail fails when
+# grep stops reading early and ldd gets SIGPIPE)
+LIBS=$(ldd "$TF_BIN")
+if [[ "$LIBS" == *libasan* ]]; then
     # a sanitizer build (scripts/test.sh --sanitize): valgrind cannot run
     # it; LeakSanitizer does the same check with the same narrow list
     VG=()
