@@ -148,7 +148,7 @@ static const tf_key keys[] = {
      .type = TF_KEY_NUMBER,
      .lo = 0,
      .hi = 1,
-     .dflt = "0",
+     .dflt = "0.9",
      .offset = OFF(breaker_failure_rate),
      .help = "stop the job (exit 75, resumable) when at least this fraction of a worker's last "
              "breaker_window attempts failed, whatever the cause; 0: off"},

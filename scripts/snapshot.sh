@@ -140,7 +140,7 @@ ep_job endpoint-chat o-chat "$PORT" ', "api": "chat", "prompt_template": "Solve 
 run endpoint-chat 0
 keep endpoint-chat o-chat
 serve refuse --fail-first 100
-ep_job endpoint-failed o-fail "$PORT" ', "max_attempts": 2'
+ep_job endpoint-failed o-fail "$PORT" ', "max_attempts": 2, "breaker_failure_rate": 0'
 run endpoint-failed 2
 keep endpoint-failed o-fail
 echo "snapshot: $(ls "$OUT"/*.jsonl | wc -l) jobs in $OUT"

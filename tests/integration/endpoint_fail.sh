@@ -199,7 +199,18 @@ check "rate: names the rate" \
     grep -qE "stopped: ([5-9]|10) of the last 10 attempts at http://127.0.0.1:$PORT/v1 failed .*HTTP 500.*breaker_failure_rate is 0.5" rate.stderr
 spec norate norate "$PORT" "$A" 10 "\"max_attempts\": 30, $FAST"
 run_job norate 0
-check "rate: without the rule (the default) the retries get through, exit 0 (got $ST)" [ "$ST" -eq 0 ]
+check "rate: 70 % is below the default rate (0.9): the retries get through, exit 0 (got $ST)" [ "$ST" -eq 0 ]
+stop "$PID"
+# a server that fails every attempt (transient 500s): the default rate rule
+# stops the job after one window of attempts instead of failing the corpus
+start_serve down 60 --rows 8 --cols 8 --rate-500 1
+spec down down "$PORT" "$A" 10 "\"max_attempts\": 3, $FAST"
+run_job down 0
+check "down: the default rate rule stops it, exit 75 (got $ST)" [ "$ST" -eq 75 ]
+check "down: names the default rate" \
+    grep -qE "stopped: 100 of the last 100 attempts at http://127.0.0.1:$PORT/v1 failed .*HTTP 500.*breaker_failure_rate is 0.9" down.stderr
+check "down: the server saw one window and the preflight, no more" \
+    [ "$(requests "$PORT")" -le 110 ]
 stop "$PID"
 
 # --- tracefarm run --check ------------------------------------------------------
