@@ -1,7 +1,9 @@
-/* breaker.c: the circuit breaker of a worker (fetch.h, docs/endpoint.md
- * "Failing fast"). It sees every finished attempt of a worker's clients and
- * trips when the last N failed with one permanent cause, or when too many
- * of a window of attempts failed. Pure: counters and a ring of outcomes. */
+/* breaker.c: failure causes and the circuit breaker of a worker (fetch.h,
+ * docs/endpoint.md "Failing fast"). Which causes are permanent, and how
+ * they read; the breaker sees every finished attempt of a worker's clients
+ * and trips when the last N failed with one permanent cause, or when too
+ * many of a window of attempts failed. Pure: counters and a ring of
+ * outcomes. */
 #include "tracefarm/fetch.h"
 
 #include <stdio.h>
@@ -59,6 +61,55 @@ tf_err tf_fetch_breaker_from_config(const tf_fetch_config *c, tf_fetch_breaker *
     return tf_fetch_breaker_create(c->breaker_consecutive, c->breaker_failure_rate,
                                    c->breaker_window, out);
 }
+
+/* ----- failure causes ----------------------------------------------------------- */
+
+int tf_fetch_cause_permanent(tf_fetch_cause cause, long status)
+{
+    switch (cause) {
+    case TF_FETCH_CAUSE_CONNECT:
+    case TF_FETCH_CAUSE_DNS:
+    case TF_FETCH_CAUSE_TLS:
+        return 1;
+    case TF_FETCH_CAUSE_HTTP:
+        return status == 400 || status == 401 || status == 403 || status == 404 || status == 405 ||
+               status == 407 || status == 422;
+    default:
+        return 0;
+    }
+}
+
+void tf_fetch_cause_text(tf_fetch_cause cause, long status, char *buf, size_t n)
+{
+    switch (cause) {
+    case TF_FETCH_CAUSE_NONE:
+        snprintf(buf, n, "no failure");
+        break;
+    case TF_FETCH_CAUSE_HTTP:
+        snprintf(buf, n, "HTTP %ld", status);
+        break;
+    case TF_FETCH_CAUSE_CONNECT:
+        snprintf(buf, n, "no connection");
+        break;
+    case TF_FETCH_CAUSE_DNS:
+        snprintf(buf, n, "an unresolved host name");
+        break;
+    case TF_FETCH_CAUSE_TLS:
+        snprintf(buf, n, "a TLS failure");
+        break;
+    case TF_FETCH_CAUSE_TIMEOUT:
+        snprintf(buf, n, "a timeout");
+        break;
+    case TF_FETCH_CAUSE_NETWORK:
+        snprintf(buf, n, "a network error");
+        break;
+    case TF_FETCH_CAUSE_BODY:
+        snprintf(buf, n, "a bad response body");
+        break;
+    }
+}
+
+/* ----- the breaker ----------------------------------------------------------------- */
 
 /* The attempt's reason, for the message: what the server or curl said. */
 static const char *last_words(const char *reason)

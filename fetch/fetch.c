@@ -720,51 +720,6 @@ static tf_fetch_cause curl_cause(CURLcode c)
     }
 }
 
-int tf_fetch_cause_permanent(tf_fetch_cause cause, long status)
-{
-    switch (cause) {
-    case TF_FETCH_CAUSE_CONNECT:
-    case TF_FETCH_CAUSE_DNS:
-    case TF_FETCH_CAUSE_TLS:
-        return 1;
-    case TF_FETCH_CAUSE_HTTP:
-        return status == 400 || status == 401 || status == 403 || status == 404 || status == 405 ||
-               status == 407 || status == 422;
-    default:
-        return 0;
-    }
-}
-
-void tf_fetch_cause_text(tf_fetch_cause cause, long status, char *buf, size_t n)
-{
-    switch (cause) {
-    case TF_FETCH_CAUSE_NONE:
-        snprintf(buf, n, "no failure");
-        break;
-    case TF_FETCH_CAUSE_HTTP:
-        snprintf(buf, n, "HTTP %ld", status);
-        break;
-    case TF_FETCH_CAUSE_CONNECT:
-        snprintf(buf, n, "no connection");
-        break;
-    case TF_FETCH_CAUSE_DNS:
-        snprintf(buf, n, "an unresolved host name");
-        break;
-    case TF_FETCH_CAUSE_TLS:
-        snprintf(buf, n, "a TLS failure");
-        break;
-    case TF_FETCH_CAUSE_TIMEOUT:
-        snprintf(buf, n, "a timeout");
-        break;
-    case TF_FETCH_CAUSE_NETWORK:
-        snprintf(buf, n, "a network error");
-        break;
-    case TF_FETCH_CAUSE_BODY:
-        snprintf(buf, n, "a bad response body");
-        break;
-    }
-}
-
 /* curl errors that no retry can cure. */
 static int curl_permanent(CURLcode c)
 {
