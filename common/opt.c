@@ -48,15 +48,27 @@ static bool takes_value(const tf_opt *o)
     }
 }
 
-/* The accepted range in words ("0 to 1"), or "" for kinds without one.
- * Bounds are printed with %.15g, exact for the integers a table uses. */
+/* One bound in words: whole numbers in full (2^53 as 9007199254740992,
+ * not 9.00719925474099e+15), others with %.15g. */
+static void bound_text(double x, char *buf, size_t n)
+{
+    if (x > -1e18 && x < 1e18 && x == (double)(long long)x)
+        snprintf(buf, n, "%lld", (long long)x);
+    else
+        snprintf(buf, n, "%.15g", x);
+}
+
+/* The accepted range in words ("0 to 1"), or "" for kinds without one. */
 static void range_text(const tf_opt *o, char *buf, size_t n)
 {
+    char lo[32], hi[32];
     buf[0] = '\0';
+    bound_text(o->lo, lo, sizeof lo);
+    bound_text(o->hi, hi, sizeof hi);
     if (o->kind == TF_OPT_NUM && o->lo_open)
-        snprintf(buf, n, "greater than %.15g and at most %.15g", o->lo, o->hi);
+        snprintf(buf, n, "greater than %s and at most %s", lo, hi);
     else if (o->kind == TF_OPT_INT || o->kind == TF_OPT_LONG || o->kind == TF_OPT_NUM)
-        snprintf(buf, n, "%.15g to %.15g", o->lo, o->hi);
+        snprintf(buf, n, "%s to %s", lo, hi);
 }
 
 /* ----- conversions -------------------------------------------------------- */
