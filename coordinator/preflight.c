@@ -157,9 +157,19 @@ int tf_preflight(const tf_job *job, const tf_plan *plan, unsigned flags, tf_fetc
             break;
         case TF_FETCH_REFUSED: {
             char var[200] = "";
-            if ((chk.status == 401 || chk.status == 403) && c->api_key_env)
-                snprintf(var, sizeof var, " (the key in $%.150s, endpoint.api_key_env)",
-                         c->api_key_env);
+            if (chk.status == 401 || chk.status == 403) {
+                const char *env_key = c->api_key_env ? getenv(c->api_key_env) : NULL;
+                if (!c->api_key_env)
+                    snprintf(var, sizeof var,
+                             " (endpoint.api_key_env names the environment variable that holds "
+                             "the key)");
+                else if (!env_key || !*env_key)
+                    snprintf(var, sizeof var, " ($%.150s, named by endpoint.api_key_env, is empty)",
+                             c->api_key_env);
+                else
+                    snprintf(var, sizeof var, " (the key in $%.150s, endpoint.api_key_env)",
+                             c->api_key_env);
+            }
             tf_diag_set(d,
                         "preflight: POST %s: %s: %s%s; nothing was done (tracefarm run "
                         "--no-preflight skips this check)",

@@ -754,7 +754,13 @@ static tf_err finish_attempt(tf_fetch *f, req *r, CURLcode code)
         set_reason(f, r, "out of memory reading the response");
     } else if (code != CURLE_OK) {
         r->cause = curl_cause(code);
-        set_reason(f, r, "%s%s%s", curl_easy_strerror(code), r->errbuf[0] ? ": " : "", r->errbuf);
+        /* curl's own text, and its detail unless the detail already says it
+         * ("Failed to connect to h port 9 after 0 ms: Couldn't connect to server") */
+        const char *what = curl_easy_strerror(code);
+        if (r->errbuf[0] && strstr(r->errbuf, what))
+            set_reason(f, r, "%s", r->errbuf);
+        else
+            set_reason(f, r, "%s%s%s", what, r->errbuf[0] ? ": " : "", r->errbuf);
         retry =
             !curl_permanent(code) && !(f->fail_fast && tf_fetch_cause_permanent(r->cause, status));
     } else if (status >= 200 && status < 300) {

@@ -177,8 +177,7 @@ static void explain(const tf_fetch_opts *o, const char *base, tf_fetch_check *ou
         snprintf(h, n, "%s",
                  o->api_key && *o->api_key
                      ? "the server refused the API key"
-                     : "the server wants an API key: name the environment variable that holds it "
-                       "in endpoint.api_key_env");
+                     : "the server wants an API key, and the request sent none");
         return;
     case 403:
         snprintf(h, n, "the server refuses this API key for this model or path");

@@ -57,6 +57,7 @@ refused() {
 CLOSED=$(free_port)
 spec down down "$CLOSED" "$A" 10 "\"samples\": 4, $FAST"
 refused down "POST http://127.0.0.1:$CLOSED/v1/completions" "server running"
+check "down: curl's cause is said once" [ "$(grep -o "Couldn't connect to server" down.stderr | wc -l)" -eq 1 ]
 
 spec tls tls "$CLOSED" "$A" 10 "$FAST"
 start_serve plain 60 --rows 8 --cols 8
@@ -82,6 +83,8 @@ refused nokey "HTTP 401" "endpoint.api_key_env"
 check "nokey: one request" [ "$(completions "$SP" sk-right-key)" -eq 1 ]
 spec badkey badkey "$SP" "$A" 10 "\"api_key_env\": \"TF_TEST_FAIL_WRONG\", $FAST"
 refused badkey "HTTP 401" "refused the API key" "TF_TEST_FAIL_WRONG"
+spec emptykey emptykey "$SP" "$A" 10 "\"api_key_env\": \"TF_TEST_FAIL_EMPTY\", $FAST"
+TF_TEST_FAIL_EMPTY="" refused emptykey "HTTP 401" "sent none" '\$TF_TEST_FAIL_EMPTY, named by endpoint.api_key_env, is empty'
 spec model model "$SP" "$A" 10 "\"api_key_env\": \"TF_TEST_FAIL_KEY\", $FAST"
 sed -i 's/"tracefarm-maze-astar"/"gpt-nope"/' model.json
 refused model "HTTP 404" 'unknown model "gpt-nope"' 'serves "tracefarm-maze-astar"'
@@ -93,7 +96,7 @@ spec params params "$SP" "$A" 10 "\"api_key_env\": \"TF_TEST_FAIL_KEY\", \"param
 refused params "HTTP 400" "temperature" "endpoint.params"
 n0=$(completions "$SP" sk-right-key)
 # one request each (nov1's went to /completions, which is not counted here)
-check "the preflights sent one completion each, no more (server: $n0)" [ "$n0" -eq 4 ]
+check "the preflights sent one completion each, no more (server: $n0)" [ "$n0" -eq 5 ]
 check "the key is never printed" sh -c "! grep -q 'sk-right-key\|sk-wrong-key' ./*.stderr ./*.stdout"
 
 # a passed preflight: its answer is the worker's cache hit, paid once
