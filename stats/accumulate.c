@@ -236,6 +236,7 @@ static void grp_free(grp *g)
     free(g->key);
     hist_free(&g->first_error);
     hist_free(&g->strict_first_error);
+    hist_free(&g->flags);
     hist_free(&g->errors);
     hist_free(&g->fail_status);
     ptab_free(&g->pairs);
@@ -296,6 +297,8 @@ static tf_err grp_add(grp *g, const tf_facts *f, uint64_t cap)
         e = tf_hist_add(&g->first_error, f->first_error, 1);
     if (e == TF_OK && f->strict_first_error)
         e = tf_hist_add(&g->strict_first_error, f->strict_first_error, 1);
+    for (size_t i = 0; e == TF_OK && i < f->nflags; i++)
+        e = tf_hist_add(&g->flags, f->flags[i], 1);
     return e;
 }
 
@@ -329,6 +332,8 @@ static tf_err grp_merge(grp *into, const grp *from, uint64_t cap)
         e = hist_merge(&into->first_error, &from->first_error);
     if (e == TF_OK)
         e = hist_merge(&into->strict_first_error, &from->strict_first_error);
+    if (e == TF_OK)
+        e = hist_merge(&into->flags, &from->flags);
     if (e == TF_OK)
         e = hist_merge(&into->errors, &from->errors);
     if (e == TF_OK)

@@ -272,6 +272,8 @@ static cJSON *grp_state_json(const grp *g)
     for (int i = 0; ok && i < EP_N; i++)
         ok = tf_json_add_u64(epj, tf_stats_ep_names[i], g->ep[i]);
     ok = ok && cJSON_AddItemToObject(epj, "failures_by_status", tf_hist_json(&g->fail_status));
+    if (ok && g->flags.n)
+        ok = cJSON_AddItemToObject(o, "flags", tf_hist_json(&g->flags));
     if (!ok) {
         if (o && !cJSON_GetObjectItemCaseSensitive(o, "errpos"))
             cJSON_Delete(ep);
@@ -315,6 +317,9 @@ static int grp_from_state(const cJSON *j, grp *g)
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(epj, "failures_by_status");
     if (ok && fs)
         ok = hist_from(fs, &g->fail_status);
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(j, "flags");
+    if (ok && fl)
+        ok = hist_from(fl, &g->flags);
     return ok;
 }
 

@@ -102,6 +102,7 @@ typedef struct grp {
     uint64_t cell_strict[2][2];  /* [answer valid][trace valid], strict */
     hist first_error;            /* reference first error codes */
     hist strict_first_error;     /* strict first error codes */
+    hist flags;                  /* the domain's item flags (tf_facts.flags) */
     hist errors;                 /* item error kinds */
     mom1 len;                    /* trace length, every verified item */
     mom1 cx;                     /* complexity, where known */

@@ -468,6 +468,34 @@ static cJSON *endpoint_json(const grp *g, const tf_stats_config *cfg)
     return o;
 }
 
+/* The count of name in h (0 when absent). */
+static uint64_t hist_count(const hist *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->e[i].name, name) == 0)
+            return h->e[i].count;
+    return 0;
+}
+
+/* The domain's flags: each declared one's rate over den, in declared order,
+ * then any other name an item had, by name (docs/statistics.md). */
+static cJSON *flags_json(const grp *g, const tf_stats_config *cfg, uint64_t den)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok = o != NULL;
+    for (size_t i = 0; ok && i < cfg->nflag_names; i++)
+        ok = cJSON_AddItemToObject(o, cfg->flag_names[i],
+                                   rate(hist_count(&g->flags, cfg->flag_names[i]), den));
+    for (size_t i = 0; ok && i < g->flags.n; i++)
+        if (!cJSON_GetObjectItemCaseSensitive(o, g->flags.e[i].name))
+            ok = cJSON_AddItemToObject(o, g->flags.e[i].name, rate(g->flags.e[i].count, den));
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* The summary of one group. */
 static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg, const answer_keys *ak)
 {
@@ -525,6 +553,10 @@ static cJSON *grp_summary(const grp *g, const tf_stats_config *cfg, const answer
         cJSON_AddItemToObject(o, "trace_valid_strict", rate(g->trace_valid_strict, den)) &&
         cJSON_AddItemToObject(o, ak->x_trace, cells_rates(g->cell, den, ak)) &&
         cJSON_AddItemToObject(o, ak->x_trace_strict, cells_rates(g->cell_strict, den, ak)) &&
+        (!cfg->answer_false_trace ||
+         cJSON_AddItemToObject(o, cfg->answer_false_trace, rate(g->cell[1][0], den))) &&
+        ((!cfg->nflag_names && !g->flags.n) ||
+         cJSON_AddItemToObject(o, "flags", flags_json(g, cfg, den))) &&
         cJSON_AddItemToObject(o, "trace_len", describe(&g->len, have ? lenv : NULL, nlen)) &&
         cJSON_AddItemToObject(o, "complexity", describe(&g->cx, have ? cxv : NULL, ncx)) &&
         cJSON_AddItemToObject(o, "tokens", describe(&g->tok, g->toks.overflow ? NULL : tokv, kt));

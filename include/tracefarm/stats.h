@@ -56,6 +56,10 @@ typedef struct tf_facts {
     long first_error_step;          /* step of the first reference error, -1 */
     long complexity;                /* reference operation count, -1 unknown */
     long tokens;                    /* completion tokens, -1 unknown */
+    const char *const *flags;       /* names of the domain's flags this item has
+                                       (tf_stats_config.flag_names), each counted
+                                       per group; NULL when nflags is 0 */
+    size_t nflags;
 } tf_facts;
 
 /* How a variable is binned: by its deciles, or by explicit edges. */
@@ -82,6 +86,17 @@ typedef struct tf_stats_config {
      * copies the pointer, so the text must outlive every state made with
      * it (a string literal). NULL means TF_STATS_DEFAULT_ANSWER_NOUN. */
     const char *answer_noun;
+    /* A domain's name for the cell "valid answer, invalid trace" (e.g.
+     * "correct_answer_false_step"): the summary then gives that cell's
+     * rate under this name in every group. NULL: none. Not owned (a
+     * string literal, as answer_noun). */
+    const char *answer_false_trace;
+    /* The flags a domain counts per item (tf_facts.flags): the summary's
+     * "flags" gives each one's rate over the verified items, in this order
+     * (zero when none had it), then any other name an item had, by name.
+     * NULL / 0: no "flags" key. Not owned (string literals). */
+    const char *const *flag_names;
+    size_t nflag_names;
 } tf_stats_config;
 
 /* Fill the defaults of the "stats" section (deciles, 10 error position

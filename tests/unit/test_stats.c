@@ -465,6 +465,82 @@ static char *summary_text(const tf_stats *s)
     return t;
 }
 
+/* A domain's flags and its named cell: counted per group, merged exactly
+ * in any partition, named as the configuration says; no "flags" key for a
+ * domain without flags. */
+static const char *const flag_pool[] = {"fallback", "contradiction", "odd_one"};
+
+static tf_err add_flagged(tf_stats *s, unsigned i)
+{
+    tf_facts f = facts_of(i);
+    const char *on[3];
+    size_t n = 0;
+    for (unsigned b = 0; b < 3; b++)
+        if ((i * 2246822519u >> (b + 3)) % (b + 2) == 0)
+            on[n++] = flag_pool[b];
+    f.flags = on;
+    f.nflags = n;
+    return tf_stats_add_keyed(s, keys[(i * 7u) % 3], &f);
+}
+
+static double rate_count(const cJSON *o, const char *k)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, k);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "count");
+    return cJSON_IsNumber(c) ? c->valuedouble : -1;
+}
+
+static void test_flags(void)
+{
+    enum { N = 3000 };
+    static const char *const declared[] = {"contradiction", "fallback", "never_seen"};
+    tf_stats_config c;
+    tf_stats_config_default(&c);
+    c.answer_noun = "answer";
+    c.answer_false_trace = "correct_answer_false_step";
+    c.flag_names = declared;
+    c.nflag_names = 3;
+    srand(5);
+    tf_stats *one = partitioned(&c, N, 1, add_flagged);
+    tf_stats *many = partitioned(&c, N, 7, add_flagged);
+    char *a = all_text(one), *b = all_text(many);
+    CHECK(a && b && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+
+    /* counts against a direct count of the items */
+    unsigned want[3] = {0, 0, 0}, cell = 0;
+    for (unsigned i = 0; i < N; i++) {
+        tf_facts f = facts_of(i);
+        cell += f.answer_valid && !f.trace_valid;
+        for (unsigned k = 0; k < 3; k++)
+            want[k] += (i * 2246822519u >> (k + 3)) % (k + 2) == 0;
+    }
+    cJSON *o = tf_stats_summary_json(many);
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(o, "flags");
+    CHECK(rate_count(fl, "fallback") == want[0]);
+    CHECK(rate_count(fl, "contradiction") == want[1]);
+    CHECK(rate_count(fl, "odd_one") == want[2]); /* undeclared: still counted */
+    CHECK(rate_count(fl, "never_seen") == 0);
+    /* declared order first, then the others */
+    CHECK(fl && fl->child && strcmp(fl->child->string, "contradiction") == 0 && fl->child->next &&
+          strcmp(fl->child->next->string, "fallback") == 0);
+    CHECK(cell > 0 && rate_count(o, "correct_answer_false_step") == cell);
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, "answer_x_trace");
+    CHECK(rate_count(x, "valid_answer_invalid_trace") == cell);
+    cJSON_Delete(o);
+    tf_stats_free(one);
+    tf_stats_free(many);
+
+    /* without flags or a named cell: neither key */
+    tf_stats_config_default(&c);
+    tf_stats *plain = partitioned(&c, 200, 2, add_item);
+    char *t = all_text(plain);
+    CHECK(t && !strstr(t, "\"flags\"") && !strstr(t, "false_step"));
+    free(t);
+    tf_stats_free(plain);
+}
+
 int main(void)
 {
     enum { N = 5000 };
@@ -547,5 +623,6 @@ int main(void)
     test_state_names();
     test_answer_noun();
     test_failure_status();
+    test_flags();
     return tf_test_done();
 }
