@@ -9,6 +9,7 @@
 #include "tracefarm/maze_verify.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,13 +217,46 @@ static int add_code(cJSON *item, const char *key, tf_maze_code code)
     return tf_item_add_str(item, key, code == TF_MAZE_OK ? NULL : tf_maze_code_name(code));
 }
 
+/* The text the maze verifies: with a reasoning part, the reasoning, a
+ * newline, then the answer (a reasoning model searches in its reasoning and
+ * gives the plan in its answer: one trace), else the answer alone. *owned
+ * (NULL when the answer is used as is) is the caller's to free. */
+static tf_err trace_text(const tf_parts *out, const char **text, size_t *len, char **owned)
+{
+    *owned = NULL;
+    *text = out->answer;
+    *len = out->answer_len;
+    if (!out->reasoning)
+        return TF_OK;
+    if (out->reasoning_len > SIZE_MAX - 2 - out->answer_len)
+        return TF_ERR_TOO_BIG;
+    size_t n = out->reasoning_len + 1 + out->answer_len;
+    char *t = malloc(n + 1);
+    if (!t)
+        return TF_ERR_NOMEM;
+    memcpy(t, out->reasoning, out->reasoning_len);
+    t[out->reasoning_len] = '\n';
+    memcpy(t + out->reasoning_len + 1, out->answer, out->answer_len);
+    t[n] = '\0';
+    *owned = t;
+    *text = t;
+    *len = n;
+    return TF_OK;
+}
+
 static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record *rec,
-                          const char *output, size_t len, cJSON *item, tf_facts *facts, tf_diag *d)
+                          const tf_parts *out, cJSON *item, tf_facts *facts, tf_diag *d)
 {
     const maze_cfg *c = cfgp;
     const maze_problem *pb = problem;
     tf_maze_verdict v;
-    tf_err err = tf_maze_verify(pb->m, pb->dialect, output, len, &v);
+    const char *text;
+    size_t len;
+    char *owned;
+    tf_err err = trace_text(out, &text, &len, &owned);
+    if (err == TF_OK)
+        err = tf_maze_verify(pb->m, pb->dialect, text, len, &v);
+    free(owned);
     if (err != TF_OK) {
         tf_diag_set(d, "cannot verify trace: %s", tf_strerror(err));
         return err;

@@ -212,13 +212,13 @@ static cJSON *item_head(const shard *sh, const slot *s, long sample)
 }
 
 /* With "keep_output": the output as the model gave it ("output": the
- * record's field, or the response's content) and a response's separate
- * reasoning ("reasoning"), so that a verdict can be read against its text
- * without the corpus or the response cache. */
+ * record's field, or the response's content) and its separate reasoning
+ * channel ("reasoning"), the two texts the parts verified are split from,
+ * so that a verdict can be read against its text without the corpus or the
+ * response cache. */
 static int add_output(const tf_output *o, cJSON *item)
 {
-    const char *text = o->answer ? o->answer : o->text;
-    int ok = cJSON_AddStringToObject(item, "output", text ? text : "") != NULL;
+    int ok = cJSON_AddStringToObject(item, "output", o->text ? o->text : "") != NULL;
     if (ok && o->reasoning)
         ok = cJSON_AddStringToObject(item, "reasoning", o->reasoning) != NULL;
     return ok;
@@ -256,9 +256,14 @@ static tf_err emit_output(shard *sh, const slot *s, const tf_output *o, tf_diag 
     memset(&facts, 0, sizeof facts);
     tf_diag why;
     why.msg[0] = '\0';
-    err = item
-              ? w->dom->verify(w->dom_cfg, s->problem, &s->rec, o->text, o->len, item, &facts, &why)
-              : TF_ERR_NOMEM;
+    tf_parts parts = {.answer = o->text, .answer_len = o->len};
+    if (o->reasoning) {
+        parts.reasoning = o->reasoning;
+        parts.reasoning_len = o->reasoning_len;
+        parts.reasoning_from = o->reasoning_from;
+    }
+    err = item ? w->dom->verify(w->dom_cfg, s->problem, &s->rec, &parts, item, &facts, &why)
+               : TF_ERR_NOMEM;
     if (err == TF_OK && sh->src->annotate)
         err = sh->src->annotate(o, item);
     if (err == TF_OK && w->keep_output && !add_output(o, item))

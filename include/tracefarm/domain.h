@@ -15,6 +15,13 @@
  * holds one) from a record, write the prompt a model gets, and verify an
  * output into item fields and the facts the statistics count.
  *
+ * The output a domain verifies comes in two parts (tf_parts, record.h):
+ * a reasoning part, when the model gave one (an endpoint's
+ * reasoning_content, a record's reasoning field, a <think> block), and the
+ * answer part. The farm finds and splits them, once, for every source;
+ * the domain checks steps in both parts and takes the final answer from
+ * the answer part.
+ *
  * Every function is pure: no MPI, no network, no files. The farm does the
  * rest: reading the corpus, the generic fields (id, tokens, group_by),
  * asking endpoints, writing items and statistics.
@@ -38,12 +45,6 @@ typedef struct tf_field {
     const char *dflt; /* default path, e.g. "prompt" */
     const char *help; /* one line for docs/job.md */
 } tf_field;
-
-/* The model output a record holds (source "record"). */
-typedef struct tf_text {
-    const char *p; /* into the record, valid while it lives; NULL: none */
-    size_t n;
-} tf_text;
 
 typedef struct tf_domain {
     const char *name;        /* the job's "domain" value and the name of its section */
@@ -79,13 +80,28 @@ typedef struct tf_domain {
     /* Append the prompt a model gets for the problem. */
     tf_err (*build_prompt)(const void *cfg, const void *problem, tf_buf *out);
 
-    /* Verify an output: add the verdict's fields to item (an object) and
-     * fill facts (zeroed by the caller; tokens is the caller's). Bad output
-     * is a verdict, never an error; errors are resources (TF_ERR_NOMEM) or
-     * an output past the domain's caps (TF_ERR_TOO_BIG, reason in d: the
-     * item becomes a "too_big" error item). */
-    tf_err (*verify)(const void *cfg, const void *problem, const tf_record *rec, const char *output,
-                     size_t len, cJSON *item, tf_facts *facts, tf_diag *d);
+    /* Verify an output, given in its two parts (out, borrowed until the
+     * call returns; record.h):
+     *   - out->reasoning, out->reasoning_len: the reasoning part, or NULL
+     *     when the output has none (then out->answer is the whole output);
+     *   - out->answer, out->answer_len: the answer part (never NULL);
+     *   - out->reasoning_from: where the reasoning came from ("endpoint",
+     *     "field", "messages", "think"), NULL without one. The farm adds it
+     *     to the item itself ("reasoning_from"): a domain need not.
+     * Both parts are NUL-terminated at their lengths. Check the steps in
+     * both parts and take the final answer from the answer part. Per-part
+     * item fields (e.g. the steps of each part, an answer that contradicts
+     * the reasoning's own last result) go only on items whose output has a
+     * reasoning part, so that the items of outputs without one do not
+     * change.
+     *
+     * Add the verdict's fields to item (an object) and fill facts (zeroed
+     * by the caller; tokens is the caller's). Bad output is a verdict,
+     * never an error; errors are resources (TF_ERR_NOMEM) or an output past
+     * the domain's caps (TF_ERR_TOO_BIG, reason in d: the item becomes a
+     * "too_big" error item). */
+    tf_err (*verify)(const void *cfg, const void *problem, const tf_record *rec,
+                     const tf_parts *out, cJSON *item, tf_facts *facts, tf_diag *d);
 } tf_domain;
 
 /* The domain named name, or NULL. */

@@ -45,6 +45,36 @@ const char *tf_path_text(const tf_path *p);
  * there, an index past the end, or a step into a value of another type). */
 const cJSON *tf_path_get(const tf_path *p, const cJSON *v);
 
+/* ----- texts and the parts of a model output ---------------------------- */
+
+/* A text that need not be NUL-terminated: n bytes at p (p NULL: none). */
+typedef struct tf_text {
+    const char *p;
+    size_t n;
+} tf_text;
+
+/* A model output as a domain verifies it, in two parts (docs/outputs.md,
+ * "The reasoning part"): the reasoning, when the output has a separate one
+ * (a response's reasoning_content, a record's reasoning field, the
+ * reasoning of the last assistant message, or a <think>...</think> block
+ * in the text), and the answer, the rest (for a <think> block: the text
+ * around it). The worker splits every output once, whatever its source,
+ * and hands the parts to domain->verify (domain.h).
+ *
+ * Both parts are NUL-terminated at their lengths and live until verify
+ * returns. An output without a reasoning part has reasoning NULL and its
+ * whole text as the answer. */
+typedef struct tf_parts {
+    const char *reasoning;      /* the reasoning part; NULL: the output has none */
+    size_t reasoning_len;       /* its length (0 when NULL; may be 0 for an empty
+                                   <think></think> block) */
+    const char *answer;         /* the answer part, never NULL (may be "") */
+    size_t answer_len;          /* its length */
+    const char *reasoning_from; /* where the reasoning part came from, as items say it
+                                   ("reasoning_from"): "endpoint", "field", "messages"
+                                   or "think"; NULL when reasoning is NULL */
+} tf_parts;
+
 /* ----- records ------------------------------------------------------------ */
 
 /* The generic fields of a job (docs/job.md), compiled; borrowed. */

@@ -58,15 +58,19 @@ typedef struct tf_source_req {
 typedef struct tf_output {
     uint64_t seq;                 /* the record it belongs to */
     unsigned sample;              /* 0 <= sample < samples(state) */
-    const char *text;             /* the output to verify (NUL-terminated), or NULL: failed */
+    const char *text;             /* the output as the model gave it (a record's output, a
+                                     response's content; NUL-terminated), or NULL: failed */
     size_t len;                   /* its length */
+    const char *reasoning;        /* its separate reasoning channel (NUL-terminated, not
+                                     empty), or NULL: none (a <think> block in text is
+                                     split by the worker, not here) */
+    size_t reasoning_len;         /* its length */
+    const char *reasoning_from;   /* where it came from: "endpoint", "field", "messages";
+                                     NULL with reasoning */
     const char *kind;             /* when text is NULL: the error kind ("fetch_failed", ...) */
     const char *reason;           /* when text is NULL: why, for the error item */
     long tokens;                  /* completion tokens for the statistics, -1 unknown */
     const tf_sample_usage *usage; /* a requested sample's accounting, or NULL */
-    const char *answer;           /* the output as the model gave it when text is made of more (a
-                                     response's content, without its reasoning); NULL: text */
-    const char *reasoning;        /* a response's separate reasoning channel, or NULL */
 } tf_output;
 
 typedef struct tf_source {

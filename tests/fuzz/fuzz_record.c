@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 cJSON *item = cJSON_CreateObject();
                 tf_facts f;
                 memset(&f, 0, sizeof f);
-                tf_err err =
-                    w->dom->verify(w->dom_cfg, problem, &rec, out.p, out.n, item, &f, NULL);
+                tf_parts parts = {.answer = out.p, .answer_len = out.n};
+                tf_err err = w->dom->verify(w->dom_cfg, problem, &rec, &parts, item, &f, NULL);
                 if (err == TF_OK && !item->child)
                     abort(); /* a verdict has fields */
                 cJSON_Delete(item);

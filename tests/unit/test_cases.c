@@ -105,7 +105,8 @@ static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file
     } else if (err == TF_OK) {
         tf_facts facts;
         memset(&facts, 0, sizeof facts);
-        err = w->dom->verify(w->dom_cfg, problem, &rec, out.p, out.n, item, &facts, &why);
+        tf_parts parts = {.answer = out.p, .answer_len = out.n};
+        err = w->dom->verify(w->dom_cfg, problem, &rec, &parts, item, &facts, &why);
         if (err == TF_ERR_TOO_BIG) {
             cJSON_AddStringToObject(item, "error_kind", "too_big");
             cJSON_AddStringToObject(item, "error", why.msg);
