@@ -48,11 +48,11 @@ static const tf_key maze_keys[] = {
              "searchformer"},
 };
 
-/* The record fields, in the order configure receives their paths. */
-enum { F_PROMPT, F_OUTPUT, F_TEXT, F_REFERENCE, F_ROWS, F_COLS, F_COUNT };
+/* The record fields, in the order configure receives their paths. The
+ * job's own fields give the rest: the prompt (searchformer: the problem,
+ * start, goal, walls), the model output and its reasoning (domain.h). */
+enum { F_TEXT, F_REFERENCE, F_ROWS, F_COLS, F_COUNT };
 static const tf_field maze_fields[F_COUNT] = {
-    [F_PROMPT] = {"prompt", "prompt", "searchformer: the problem (start, goal, walls)"},
-    [F_OUTPUT] = {"output", "output", "searchformer: the model output"},
     [F_TEXT] = {"text", "text", "beyond: the problem and the model output in one text"},
     [F_REFERENCE] = {"reference", "reference", "a reference trace, whose length is the complexity"},
     [F_ROWS] = {"rows", "rows", "the record's own grid rows"},
@@ -149,6 +149,12 @@ static const cJSON *string_field(const tf_record *rec, const tf_path *field, tf_
     return v;
 }
 
+/* The problem is the record's prompt (the job's "fields.prompt", or the
+ * last user message) and the output the job's too, except in the beyond
+ * dialect, whose text field holds both. A beyond record without it (the
+ * dialect named in the job) is read like a searchformer one: its prompt
+ * ("query start ... ") and output ("reasoning close ... end"), as a chat
+ * export splits them. */
 static tf_err maze_parse_record(const void *cfgp, const tf_record *rec, void **out, tf_text *output,
                                 tf_diag *d)
 {
@@ -162,43 +168,36 @@ static tf_err maze_parse_record(const void *cfgp, const tf_record *rec, void **o
         err = record_side(rec, c->f[F_COLS], c->cols, "maze.cols", &cols, d);
     if (err != TF_OK)
         return err;
+    const cJSON *text = tf_path_get(c->f[F_TEXT], rec->json);
     tf_maze_dialect dl;
     if (c->dialect >= 0)
         dl = (tf_maze_dialect)c->dialect;
     else
-        dl = tf_path_get(c->f[F_TEXT], rec->json) ? TF_MAZE_BEYOND : TF_MAZE_SEARCHFORMER;
-    /* A record without a usable output still yields its problem (source
-     * "endpoint" asks a model for the output); the reason goes to d. */
-    const cJSON *prompt, *outv;
-    tf_diag outwhy;
-    outwhy.msg[0] = '\0';
-    if (dl == TF_MAZE_BEYOND) {
-        prompt = string_field(rec, c->f[F_TEXT], d);
-        outv = prompt;
-    } else {
-        prompt = string_field(rec, c->f[F_PROMPT], d);
-        outv = prompt ? string_field(rec, c->f[F_OUTPUT], &outwhy) : NULL;
-    }
-    if (!prompt)
+        dl = text ? TF_MAZE_BEYOND : TF_MAZE_SEARCHFORMER;
+    tf_text prompt = rec->prompt;
+    if (dl == TF_MAZE_BEYOND && (text || !prompt.p)) {
+        const cJSON *t = string_field(rec, c->f[F_TEXT], d);
+        if (!t)
+            return TF_ERR_PARSE;
+        prompt = (tf_text){t->valuestring, strlen(t->valuestring)};
+        *output = prompt; /* the whole text: the verifier skips the query */
+    } else if (!prompt.p) {
+        tf_diag_set(d, "%s", rec->prompt_why);
         return TF_ERR_PARSE;
+    }
     maze_problem *pb = calloc(1, sizeof *pb);
     if (!pb)
         return TF_ERR_NOMEM;
     pb->dialect = dl;
-    err = tf_maze_parse_prompt(prompt->valuestring, strlen(prompt->valuestring), rows, cols, &pb->m,
-                               d);
+    err = tf_maze_parse_prompt(prompt.p, prompt.n, rows, cols, &pb->m, d);
     if (err != TF_OK) {
         tf_diag_prefix(d, "bad maze problem: ");
         free(pb);
+        output->p = NULL;
+        output->n = 0;
         return err == TF_ERR_NOMEM ? err : TF_ERR_PARSE;
     }
     *out = pb;
-    if (!outv) {
-        tf_diag_set(d, "%s", outwhy.msg);
-        return TF_OK;
-    }
-    output->p = outv->valuestring;
-    output->n = strlen(outv->valuestring);
     return TF_OK;
 }
 

@@ -163,8 +163,11 @@ static tf_err build_prompt(const tf_work *w, tf_buf *b, const tf_source_req *req
                 err = num ? tf_buf_puts(b, num) : TF_ERR_NOMEM;
                 free(num);
             } else {
-                tf_diag_set(why, "prompt_template: field \"%s\" %s", tf_path_text(path),
-                            v ? "must be a string or a number" : "is missing");
+                if (v)
+                    tf_diag_set(why, "prompt_template: field \"%s\" must be a string or a number",
+                                tf_path_text(path));
+                else
+                    tf_diag_set(why, "prompt_template: missing field \"%s\"", tf_path_text(path));
                 return TF_ERR_PARSE;
             }
             t = strchr(t, '}') + 1;

@@ -46,11 +46,13 @@ typedef struct tf_source_tally {
 /* One record, as the loop hands it to a source. Valid until every output
  * of the record has been released. */
 typedef struct tf_source_req {
-    uint64_t seq;          /* the record's sequence number in the shard */
-    const tf_record *rec;  /* the parsed record (a JSON object) */
-    const void *problem;   /* the domain's problem */
-    tf_text output;        /* the output the record holds (p NULL: none) */
-    const char *no_output; /* when output.p is NULL: why ("" when nothing was said) */
+    uint64_t seq;               /* the record's sequence number in the shard */
+    const tf_record *rec;       /* the parsed record (a JSON object) */
+    const void *problem;        /* the domain's problem */
+    tf_text output;             /* the output the record holds (p NULL: none) */
+    const char *no_output;      /* when output.p is NULL: why ("" when nothing was said) */
+    tf_text reasoning;          /* the output's separate reasoning in the record (p NULL: none) */
+    const char *reasoning_from; /* "field" or "messages" (tf_record); NULL without */
 } tf_source_req;
 
 /* One model output of one record. Owned by the source: give it back with
