@@ -243,6 +243,39 @@ static tf_err trace_text(const tf_parts *out, const char **text, size_t *len, ch
     return TF_OK;
 }
 
+/* Where the first reference error lies: in an operation or a malformed
+ * token of the reasoning part or of the answer part, or "end" for a check
+ * of the whole trace at its end (goal_not_reached, plan_extraction_error,
+ * plan_length_mismatch, extracted_plan_invalid); NULL when valid. The
+ * reference's first error is a syntax error whenever there is one, the
+ * first in text order. */
+static const char *first_error_part(const tf_maze_verdict *v, const tf_maze_parts *p)
+{
+    if (v->ref.valid)
+        return NULL;
+    if (v->ref.first == TF_MAZE_OPERATION_SYNTAX_ERROR)
+        return p->reasoning_syntax > 0 ? "reasoning" : "answer";
+    if (v->ref.first_step < p->reasoning_ops)
+        return "reasoning";
+    return v->ref.first_step < v->trace_len ? "answer" : "end";
+}
+
+/* The per-part fields of an output with a reasoning part (docs/maze.md):
+ * the operations of each part, where the first error lies, and whether
+ * the answer's plan contradicts a plan the reasoning ended with. */
+static int add_parts(cJSON *item, const tf_maze_verdict *v, const tf_maze_parts *p)
+{
+    long answer_ops = v->trace_len - p->reasoning_ops;
+    return cJSON_AddNumberToObject(item, "reasoning_trace_len", (double)p->reasoning_ops) &&
+           cJSON_AddNumberToObject(item, "answer_trace_len",
+                                   (double)(answer_ops > 0 ? answer_ops : 0)) &&
+           tf_item_add_str(item, "first_error_part", first_error_part(v, p)) &&
+           (p->plans_differ < 0
+                ? cJSON_AddNullToObject(item, "answer_contradicts_reasoning") != NULL
+                : cJSON_AddBoolToObject(item, "answer_contradicts_reasoning", p->plans_differ) !=
+                      NULL);
+}
+
 static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record *rec,
                           const tf_parts *out, cJSON *item, tf_facts *facts, tf_diag *d)
 {
@@ -255,6 +288,9 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record
     tf_err err = trace_text(out, &text, &len, &owned);
     if (err == TF_OK)
         err = tf_maze_verify(pb->m, pb->dialect, text, len, &v);
+    tf_maze_parts parts = {0, 0, -1};
+    if (err == TF_OK && out->reasoning)
+        tf_maze_scan_parts(pb->dialect, text, len, out->reasoning_len, &parts);
     free(owned);
     if (err != TF_OK) {
         tf_diag_set(d, "cannot verify trace: %s", tf_strerror(err));
@@ -295,6 +331,8 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record
              tf_item_add_count(item, "complexity", complexity) &&
              cJSON_AddStringToObject(item, "complexity_source", csrc) &&
              cJSON_AddNumberToObject(item, "optimal_plan_len", (double)v.optimal_plan_len);
+    if (ok && out->reasoning)
+        ok = add_parts(item, &v, &parts);
     if (!ok)
         return TF_ERR_NOMEM;
     facts->answer_valid = v.plan_valid;

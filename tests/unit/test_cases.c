@@ -5,8 +5,10 @@
  *
  *   {"note": "why this case exists",
  *    "job": {...}                      optional: keys added to the job spec,
- *                                      e.g. the domain's own section
+ *                                      e.g. the domain's own section or
+ *                                      "fields" (paths, messages, reasoning)
  *    "expect": {"trace_valid": false, "first_error": "create_non_neighbor", ...},
+ *    "absent": ["reasoning_from", ...] optional: keys the item must not have
  *    ...every other key is a field of the record}
  *
  * The record goes the way of a corpus line with source "record": the
@@ -154,6 +156,7 @@ static int run_case(const tf_domain *dom, const char *dir, const char *file)
     cJSON_DeleteItemFromObjectCaseSensitive(record, "note");
     cJSON_DeleteItemFromObjectCaseSensitive(record, "job");
     cJSON_DeleteItemFromObjectCaseSensitive(record, "expect");
+    cJSON_DeleteItemFromObjectCaseSensitive(record, "absent");
     cJSON *item = job ? case_item(job, record, file) : NULL;
     int ran = item != NULL;
     for (const cJSON *e = expect->child; item && e; e = e->next) {
@@ -171,6 +174,12 @@ static int run_case(const tf_domain *dom, const char *dir, const char *file)
         free(want);
         free(have);
     }
+    const cJSON *absent = cJSON_GetObjectItemCaseSensitive(c, "absent");
+    CHECKF(!absent || cJSON_IsArray(absent), "%s: \"absent\" must be a list of keys", file);
+    for (const cJSON *e = absent ? absent->child : NULL; item && e; e = e->next)
+        CHECKF(cJSON_IsString(e) && !cJSON_GetObjectItemCaseSensitive(item, e->valuestring),
+               "%s: the item has %s, which must be absent", file,
+               cJSON_IsString(e) ? e->valuestring : "(not a string)");
     cJSON_Delete(item);
     cJSON_Delete(record);
     tf_job_free(job);
