@@ -7,9 +7,12 @@
  *   - its own section of the job spec (named after the domain): a key
  *     table (schema.h) and the struct it fills; the job checks it, fills
  *     defaults and hands the struct to configure;
- *   - the record fields it reads, each with a default path (record.h); the
- *     job takes their paths from "fields", compiles them and hands them to
- *     configure in the order declared;
+ *   - the record fields of its own it reads, each with a default path
+ *     (record.h); the job takes their paths from "fields", compiles them
+ *     and hands them to configure in the order declared. The job owns
+ *     id, tokens, prompt, output, reasoning and messages: a domain does
+ *     not declare them, and finds the prompt read in the record
+ *     (rec->prompt, or rec->prompt_why saying why it is missing);
  *   - the word for its final answer in summaries ("plan": plan_valid).
  * What it implements: read a problem (and the model output when the record
  * holds one) from a record, write the prompt a model gets, and verify an
@@ -23,8 +26,9 @@
  * the answer part.
  *
  * Every function is pure: no MPI, no network, no files. The farm does the
- * rest: reading the corpus, the generic fields (id, tokens, group_by),
- * asking endpoints, writing items and statistics.
+ * rest: reading the corpus, the generic fields (id, tokens, group_by, the
+ * prompt, the output and its reasoning), asking endpoints, splitting
+ * outputs, writing items and statistics.
  */
 #ifndef TRACEFARM_DOMAIN_H
 #define TRACEFARM_DOMAIN_H
@@ -67,12 +71,16 @@ typedef struct tf_domain {
                         void **cfg, tf_diag *d);
     void (*free_config)(void *cfg);
 
-    /* Read the problem from a record (a JSON object) and, when the record
-     * holds one, the model output (*output; p NULL when it has none, with
-     * the reason in d: source "record" reports it, source "endpoint" asks a
-     * model instead). A record the domain cannot use (a missing field, a
-     * wrong type, a bad problem) is TF_ERR_PARSE with the reason in d, which
-     * names the field's path. *problem is freed with free_problem. */
+    /* Read the problem from a record (a JSON object): from rec->prompt (the
+     * job's prompt field or last user message; p NULL when the record has
+     * none, with the reason in rec->prompt_why) and the domain's own
+     * fields. *output is set only when the domain reads the model output
+     * from a field of its own (the maze's beyond text); left {NULL, 0}, the
+     * job's output (rec->output and its reasoning) is verified, or, with
+     * source "endpoint", a model is asked. A record the domain cannot use
+     * (a missing field, a wrong type, a bad problem) is TF_ERR_PARSE with
+     * the reason in d, which names the field's path. *problem is freed
+     * with free_problem. */
     tf_err (*parse_record)(const void *cfg, const tf_record *rec, void **problem, tf_text *output,
                            tf_diag *d);
     void (*free_problem)(void *problem);

@@ -13,8 +13,11 @@
  *
  *     id    response.choices[0].message.content    messages[-1].content
  *
- * The job's generic fields (id, tokens, group_by; docs/job.md) are read
- * here once per record; a domain reads its own fields with tf_path_get.
+ * The job's generic fields (id, tokens, group_by, and the texts: prompt,
+ * output, reasoning, or a chat messages list that supplies them;
+ * docs/job.md) are read here once per record; a domain reads its own
+ * fields with tf_path_get. A model output is split into its reasoning part
+ * and answer part here too (tf_parts_split), whatever its source.
  */
 #ifndef TRACEFARM_RECORD_H
 #define TRACEFARM_RECORD_H
