@@ -520,6 +520,10 @@ static int take_reasoning(const cJSON *v, const char *from, tf_record *rec)
  * endpoint's responses. */
 static tf_err read_output(const tf_record_spec *spec, const chat *c, tf_record *rec, size_t cap)
 {
+    if (spec->output && !tf_path_get(spec->output, rec->json)) {
+        WHY(rec->output_why, "missing field \"%s\"", tf_path_text(spec->output));
+        return TF_OK; /* named first: a failed batch line lacks both */
+    }
     if (spec->reasoning) {
         const cJSON *v = tf_path_get(spec->reasoning, rec->json);
         if (!v) {
