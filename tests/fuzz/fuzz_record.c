@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* every line counts in a group */
         if (!rec.error_kind) {
             void *problem = NULL;
-            tf_text own = {NULL, 0}, out, reasoning;
-            const char *from, *why;
+            tf_text own = {NULL, 0}, out = {NULL, 0}, reasoning = {NULL, 0};
+            const char *from = NULL, *why = "";
             if (w->dom->parse_record(w->dom_cfg, &rec, &problem, &own, NULL) == TF_OK) {
                 tf_record_output(&rec, own, &out, &reasoning, &from, &why);
                 if (!out.p && !*why)

@@ -95,8 +95,8 @@ static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file
         return item;
     }
     void *problem = NULL;
-    tf_text own = {NULL, 0}, out, reasoning;
-    const char *from, *no_output;
+    tf_text own = {NULL, 0}, out = {NULL, 0}, reasoning = {NULL, 0};
+    const char *from = NULL, *no_output = "";
     tf_diag why = {{0}};
     tf_err err = w->dom->parse_record(w->dom_cfg, &rec, &problem, &own, &why);
     if (err == TF_OK) {
