@@ -27,9 +27,10 @@ typedef struct top {
     long limit;      /* only the first limit records; 0: absent (all) */
 } top;
 
-/* The generic record fields (the domain adds its own to "fields"). */
+/* The generic record fields (the domain adds its own to "fields"); NULL:
+ * not read. */
 typedef struct generic_fields {
-    char *id, *tokens;
+    char *id, *tokens, *prompt, *output, *reasoning, *messages;
 } generic_fields;
 
 struct tf_job_priv {
@@ -43,8 +44,8 @@ struct tf_job_priv {
     char **group_by;       /* group_by paths as written */
     tf_path **group_paths; /* ... compiled */
     size_t ngroup_by;
-    generic_fields gf;      /* "fields.id", "fields.tokens" */
-    tf_path *id, *tokens;   /* ... compiled */
+    generic_fields gf;      /* "fields.id", "fields.tokens", ... */
+    tf_path *generic[6];    /* ... compiled, in the order of generic_fields (NULL: not read) */
     char **dfield;          /* the domain's field paths as written */
     tf_path **dpaths;       /* ... compiled, in the domain's order */
     void *section;          /* the domain's section, as its key table filled it */
@@ -163,8 +164,35 @@ static const tf_key generic_keys[] = {
      .dflt = "\"completion_tokens\"",
      .offset = offsetof(generic_fields, tokens),
      .help = "completion tokens (source record), for the token statistics"},
+    {.name = "prompt",
+     .type = TF_KEY_STRING,
+     .flags = TF_KEY_NULLABLE,
+     .dflt = "\"prompt\"",
+     .offset = offsetof(generic_fields, prompt),
+     .help = "the prompt (the problem), a string; null with \"messages\" (the default then): "
+             "its last user message"},
+    {.name = "output",
+     .type = TF_KEY_STRING,
+     .flags = TF_KEY_NULLABLE,
+     .dflt = "\"output\"",
+     .offset = offsetof(generic_fields, output),
+     .help = "the model output (source record), a string; null with \"messages\" (the default "
+             "then): its last assistant message"},
+    {.name = "reasoning",
+     .type = TF_KEY_STRING,
+     .flags = TF_KEY_OPTIONAL | TF_KEY_NULLABLE,
+     .offset = offsetof(generic_fields, reasoning),
+     .help = "the output's separate reasoning (source record), a string or null; absent: none "
+             "(the assistant message's, or a <think> block)"},
+    {.name = "messages",
+     .type = TF_KEY_STRING,
+     .flags = TF_KEY_OPTIONAL | TF_KEY_NULLABLE,
+     .offset = offsetof(generic_fields, messages),
+     .help = "a chat list of {role, content} messages: the prompt is the last user message, "
+             "the output the last assistant message after it"},
 };
 #define NGENERIC (sizeof generic_keys / sizeof *generic_keys)
+_Static_assert(NGENERIC == 6, "generic_keys, generic_fields and tf_job_priv.generic agree");
 
 /* ----- custom keys -------------------------------------------------------------- */
 
@@ -518,13 +546,34 @@ static tf_err parse_fields(tf_job *j, const tf_domain *dom, tf_diag *d)
                             .dflt = dflts[i],
                             .offset = i * sizeof(char *)};
     }
+    /* a domain's field may not take a generic field's name */
+    for (size_t i = 0; err == TF_OK && i < n; i++)
+        for (size_t k = 0; k < NGENERIC; k++)
+            if (strcmp(dom->fields[i].name, generic_keys[k].name) == 0) {
+                tf_diag_set(d, "domain \"%s\" declares the job's field \"%s\" (a bug)", dom->name,
+                            generic_keys[k].name);
+                err = TF_ERR_INTERNAL;
+            }
+    /* with "messages", the prompt and the output come from it unless
+     * given: null in the resolved spec, which every rank parses the same */
+    const cJSON *msgs = cJSON_IsObject(f) ? cJSON_GetObjectItemCaseSensitive(f, "messages") : NULL;
+    if (err == TF_OK && msgs && !cJSON_IsNull(msgs)) {
+        if (!cJSON_GetObjectItemCaseSensitive(f, "prompt") && !cJSON_AddNullToObject(f, "prompt"))
+            err = TF_ERR_NOMEM;
+        if (!cJSON_GetObjectItemCaseSensitive(f, "output") && !cJSON_AddNullToObject(f, "output"))
+            err = TF_ERR_NOMEM;
+    }
     tf_schema tables[2] = {{generic_keys, NGENERIC, &p->gf}, {dkeys, n, p->dfield}};
     if (err == TF_OK)
         err = tf_schema_apply(tables, 2, f, "fields", p->origin, d);
-    if (err == TF_OK)
-        err = compile(p->origin, "fields.id", p->gf.id, &p->id, d);
-    if (err == TF_OK)
-        err = compile(p->origin, "fields.tokens", p->gf.tokens, &p->tokens, d);
+    const char *const given[6] = {p->gf.id,     p->gf.tokens,    p->gf.prompt,
+                                  p->gf.output, p->gf.reasoning, p->gf.messages};
+    for (size_t k = 0; err == TF_OK && k < NGENERIC; k++) {
+        char name[96];
+        snprintf(name, sizeof name, "fields.%s", generic_keys[k].name);
+        if (given[k])
+            err = compile(p->origin, name, given[k], &p->generic[k], d);
+    }
     for (size_t i = 0; err == TF_OK && i < n; i++) {
         char name[96];
         snprintf(name, sizeof name, "fields.%s", dom->fields[i].name);
@@ -674,8 +723,8 @@ void tf_job_free(tf_job *j)
         free(p->dfield);
         free(p->dpaths);
         tf_schema_free(generic_keys, NGENERIC, &p->gf);
-        tf_path_free(p->id);
-        tf_path_free(p->tokens);
+        for (size_t i = 0; i < NGENERIC; i++)
+            tf_path_free(p->generic[i]);
         for (size_t i = 0; i < p->ngroup_by; i++) {
             free(p->group_by[i]);
             tf_path_free(p->group_paths[i]);
@@ -716,8 +765,12 @@ static void publish(tf_job *j, const tf_domain *dom)
     w->max_line_bytes = (size_t)p->top.max_line_bytes;
     w->dom = dom;
     w->dom_cfg = p->dom_cfg;
-    w->record.id = p->id;
-    w->record.tokens = p->tokens;
+    w->record.id = p->generic[0];
+    w->record.tokens = p->generic[1];
+    w->record.prompt = p->generic[2];
+    w->record.output = p->generic[3];
+    w->record.reasoning = p->generic[4];
+    w->record.messages = p->generic[5];
     w->record.group_by = (const tf_path *const *)p->group_paths;
     w->record.ngroup_by = p->ngroup_by;
     w->source = (tf_source_kind)p->top.source;

@@ -9,6 +9,7 @@
 #include "tracefarm/maze_verify.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,11 +48,11 @@ static const tf_key maze_keys[] = {
              "searchformer"},
 };
 
-/* The record fields, in the order configure receives their paths. */
-enum { F_PROMPT, F_OUTPUT, F_TEXT, F_REFERENCE, F_ROWS, F_COLS, F_COUNT };
+/* The record fields, in the order configure receives their paths. The
+ * job's own fields give the rest: the prompt (searchformer: the problem,
+ * start, goal, walls), the model output and its reasoning (domain.h). */
+enum { F_TEXT, F_REFERENCE, F_ROWS, F_COLS, F_COUNT };
 static const tf_field maze_fields[F_COUNT] = {
-    [F_PROMPT] = {"prompt", "prompt", "searchformer: the problem (start, goal, walls)"},
-    [F_OUTPUT] = {"output", "output", "searchformer: the model output"},
     [F_TEXT] = {"text", "text", "beyond: the problem and the model output in one text"},
     [F_REFERENCE] = {"reference", "reference", "a reference trace, whose length is the complexity"},
     [F_ROWS] = {"rows", "rows", "the record's own grid rows"},
@@ -148,6 +149,12 @@ static const cJSON *string_field(const tf_record *rec, const tf_path *field, tf_
     return v;
 }
 
+/* The problem is the record's prompt (the job's "fields.prompt", or the
+ * last user message) and the output the job's too, except in the beyond
+ * dialect, whose text field holds both. A beyond record without it (the
+ * dialect named in the job) is read like a searchformer one: its prompt
+ * ("query start ... ") and output ("reasoning close ... end"), as a chat
+ * export splits them. */
 static tf_err maze_parse_record(const void *cfgp, const tf_record *rec, void **out, tf_text *output,
                                 tf_diag *d)
 {
@@ -161,43 +168,36 @@ static tf_err maze_parse_record(const void *cfgp, const tf_record *rec, void **o
         err = record_side(rec, c->f[F_COLS], c->cols, "maze.cols", &cols, d);
     if (err != TF_OK)
         return err;
+    const cJSON *text = tf_path_get(c->f[F_TEXT], rec->json);
     tf_maze_dialect dl;
     if (c->dialect >= 0)
         dl = (tf_maze_dialect)c->dialect;
     else
-        dl = tf_path_get(c->f[F_TEXT], rec->json) ? TF_MAZE_BEYOND : TF_MAZE_SEARCHFORMER;
-    /* A record without a usable output still yields its problem (source
-     * "endpoint" asks a model for the output); the reason goes to d. */
-    const cJSON *prompt, *outv;
-    tf_diag outwhy;
-    outwhy.msg[0] = '\0';
-    if (dl == TF_MAZE_BEYOND) {
-        prompt = string_field(rec, c->f[F_TEXT], d);
-        outv = prompt;
-    } else {
-        prompt = string_field(rec, c->f[F_PROMPT], d);
-        outv = prompt ? string_field(rec, c->f[F_OUTPUT], &outwhy) : NULL;
-    }
-    if (!prompt)
+        dl = text ? TF_MAZE_BEYOND : TF_MAZE_SEARCHFORMER;
+    tf_text prompt = rec->prompt;
+    if (dl == TF_MAZE_BEYOND && (text || !prompt.p)) {
+        const cJSON *t = string_field(rec, c->f[F_TEXT], d);
+        if (!t)
+            return TF_ERR_PARSE;
+        prompt = (tf_text){t->valuestring, strlen(t->valuestring)};
+        *output = prompt; /* the whole text: the verifier skips the query */
+    } else if (!prompt.p) {
+        tf_diag_set(d, "%s", rec->prompt_why);
         return TF_ERR_PARSE;
+    }
     maze_problem *pb = calloc(1, sizeof *pb);
     if (!pb)
         return TF_ERR_NOMEM;
     pb->dialect = dl;
-    err = tf_maze_parse_prompt(prompt->valuestring, strlen(prompt->valuestring), rows, cols, &pb->m,
-                               d);
+    err = tf_maze_parse_prompt(prompt.p, prompt.n, rows, cols, &pb->m, d);
     if (err != TF_OK) {
         tf_diag_prefix(d, "bad maze problem: ");
         free(pb);
+        output->p = NULL;
+        output->n = 0;
         return err == TF_ERR_NOMEM ? err : TF_ERR_PARSE;
     }
     *out = pb;
-    if (!outv) {
-        tf_diag_set(d, "%s", outwhy.msg);
-        return TF_OK;
-    }
-    output->p = outv->valuestring;
-    output->n = strlen(outv->valuestring);
     return TF_OK;
 }
 
@@ -216,13 +216,82 @@ static int add_code(cJSON *item, const char *key, tf_maze_code code)
     return tf_item_add_str(item, key, code == TF_MAZE_OK ? NULL : tf_maze_code_name(code));
 }
 
+/* The text the maze verifies: with a reasoning part, the reasoning, a
+ * newline, then the answer (a reasoning model searches in its reasoning and
+ * gives the plan in its answer: one trace), else the answer alone. *owned
+ * (NULL when the answer is used as is) is the caller's to free. */
+static tf_err trace_text(const tf_parts *out, const char **text, size_t *len, char **owned)
+{
+    *owned = NULL;
+    *text = out->answer;
+    *len = out->answer_len;
+    if (!out->reasoning)
+        return TF_OK;
+    if (out->reasoning_len > SIZE_MAX - 2 - out->answer_len)
+        return TF_ERR_TOO_BIG;
+    size_t n = out->reasoning_len + 1 + out->answer_len;
+    char *t = malloc(n + 1);
+    if (!t)
+        return TF_ERR_NOMEM;
+    memcpy(t, out->reasoning, out->reasoning_len);
+    t[out->reasoning_len] = '\n';
+    memcpy(t + out->reasoning_len + 1, out->answer, out->answer_len);
+    t[n] = '\0';
+    *owned = t;
+    *text = t;
+    *len = n;
+    return TF_OK;
+}
+
+/* Where the first reference error lies: in an operation or a malformed
+ * token of the reasoning part or of the answer part, or "end" for a check
+ * of the whole trace at its end (goal_not_reached, plan_extraction_error,
+ * plan_length_mismatch, extracted_plan_invalid); NULL when valid. The
+ * reference's first error is a syntax error whenever there is one, the
+ * first in text order. */
+static const char *first_error_part(const tf_maze_verdict *v, const tf_maze_parts *p)
+{
+    if (v->ref.valid)
+        return NULL;
+    if (v->ref.first == TF_MAZE_OPERATION_SYNTAX_ERROR)
+        return p->reasoning_syntax > 0 ? "reasoning" : "answer";
+    if (v->ref.first_step < p->reasoning_ops)
+        return "reasoning";
+    return v->ref.first_step < v->trace_len ? "answer" : "end";
+}
+
+/* The per-part fields of an output with a reasoning part (docs/maze.md):
+ * the operations of each part, where the first error lies, and whether
+ * the answer's plan contradicts a plan the reasoning ended with. */
+static int add_parts(cJSON *item, const tf_maze_verdict *v, const tf_maze_parts *p)
+{
+    long answer_ops = v->trace_len - p->reasoning_ops;
+    return cJSON_AddNumberToObject(item, "reasoning_trace_len", (double)p->reasoning_ops) &&
+           cJSON_AddNumberToObject(item, "answer_trace_len",
+                                   (double)(answer_ops > 0 ? answer_ops : 0)) &&
+           tf_item_add_str(item, "first_error_part", first_error_part(v, p)) &&
+           (p->plans_differ < 0
+                ? cJSON_AddNullToObject(item, "answer_contradicts_reasoning") != NULL
+                : cJSON_AddBoolToObject(item, "answer_contradicts_reasoning", p->plans_differ) !=
+                      NULL);
+}
+
 static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record *rec,
-                          const char *output, size_t len, cJSON *item, tf_facts *facts, tf_diag *d)
+                          const tf_parts *out, cJSON *item, tf_facts *facts, tf_diag *d)
 {
     const maze_cfg *c = cfgp;
     const maze_problem *pb = problem;
     tf_maze_verdict v;
-    tf_err err = tf_maze_verify(pb->m, pb->dialect, output, len, &v);
+    const char *text;
+    size_t len;
+    char *owned;
+    tf_err err = trace_text(out, &text, &len, &owned);
+    if (err == TF_OK)
+        err = tf_maze_verify(pb->m, pb->dialect, text, len, &v);
+    tf_maze_parts parts = {0, 0, -1};
+    if (err == TF_OK && out->reasoning)
+        tf_maze_scan_parts(pb->dialect, text, len, out->reasoning_len, &parts);
+    free(owned);
     if (err != TF_OK) {
         tf_diag_set(d, "cannot verify trace: %s", tf_strerror(err));
         return err;
@@ -262,6 +331,8 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record
              tf_item_add_count(item, "complexity", complexity) &&
              cJSON_AddStringToObject(item, "complexity_source", csrc) &&
              cJSON_AddNumberToObject(item, "optimal_plan_len", (double)v.optimal_plan_len);
+    if (ok && out->reasoning)
+        ok = add_parts(item, &v, &parts);
     if (!ok)
         return TF_ERR_NOMEM;
     facts->answer_valid = v.plan_valid;

@@ -250,6 +250,7 @@ typedef struct item {
     item_kind kind;
     bool close;
     int32_t x, y, g, h;
+    const char *at; /* where its first token starts (NULL for IT_END) */
 } item;
 
 /* Look at up to want tokens after the keyword: if one is a keyword, drop
@@ -274,6 +275,7 @@ static item next_item(lexer *L)
     tok a[4];
     if (!lex_take(L, &t))
         return it;
+    it.at = t.p;
     int k = keyword(t);
     if (k == K_CREATE || k == K_CLOSE) {
         it.close = k == K_CLOSE;
@@ -308,6 +310,64 @@ long tf_maze_count_ops(tf_maze_dialect d, const char *output, size_t len)
             n++;
     }
     return n;
+}
+
+/* The next well-formed plan entry at or after the cursor. */
+static bool next_plan(lexer *L, item *it)
+{
+    for (;;) {
+        *it = next_item(L);
+        if (it->kind == IT_END)
+            return false;
+        if (it->kind == IT_PLAN)
+            return true;
+    }
+}
+
+void tf_maze_scan_parts(tf_maze_dialect d, const char *output, size_t len, size_t at,
+                        tf_maze_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->plans_differ = -1;
+    const char *cut = output ? output + (at < len ? at : len) : NULL;
+    lexer L;
+    lex_init(&L, d, output, len);
+    /* per part: where its last plan run starts (the lexer before its first
+     * entry), its entries, and whether a garbled entry follows its last
+     * action (then the part has no usable plan) */
+    lexer run[2];
+    memset(run, 0, sizeof run);
+    long runlen[2] = {0, 0};
+    bool garbled[2] = {false, false};
+    for (;;) {
+        lexer before = L;
+        item it = next_item(&L);
+        if (it.kind == IT_END)
+            break;
+        int part = it.at < cut ? 0 : 1;
+        if (part == 0 && (it.kind == IT_OP || it.kind == IT_OP_BAD))
+            out->reasoning_ops++;
+        if (part == 0 && (it.kind == IT_OP_BAD || it.kind == IT_PLAN_BAD || it.kind == IT_STRAY))
+            out->reasoning_syntax++;
+        if (it.kind == IT_OP) {
+            runlen[part] = 0; /* an action ends the part's plan run */
+            garbled[part] = false;
+        } else if (it.kind == IT_PLAN) {
+            if (runlen[part]++ == 0)
+                run[part] = before;
+        } else if (it.kind == IT_PLAN_BAD) {
+            garbled[part] = true;
+        }
+    }
+    if (runlen[0] == 0 || runlen[1] == 0 || garbled[0] || garbled[1])
+        return;
+    out->plans_differ = runlen[0] != runlen[1];
+    for (long i = 0; !out->plans_differ && i < runlen[0]; i++) {
+        item a, b;
+        if (!next_plan(&run[0], &a) || !next_plan(&run[1], &b))
+            break; /* cannot happen: the entries were counted */
+        out->plans_differ = a.x != b.x || a.y != b.y;
+    }
 }
 
 /* ----- open list: a multiset of (cell, g, h) with two sets of counts ------ */

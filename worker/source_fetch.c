@@ -21,7 +21,6 @@ typedef struct fetch_output {
     tf_fetch_result *r;  /* the fetch result behind it (owned) */
     tf_sample_usage use; /* its accounting */
     char reason[TF_DIAG_LEN];
-    tf_buf text; /* reasoning + "\n" + content (capped) */
 } fetch_output;
 
 typedef struct fetch_state {
@@ -164,8 +163,11 @@ static tf_err build_prompt(const tf_work *w, tf_buf *b, const tf_source_req *req
                 err = num ? tf_buf_puts(b, num) : TF_ERR_NOMEM;
                 free(num);
             } else {
-                tf_diag_set(why, "prompt_template: field \"%s\" %s", tf_path_text(path),
-                            v ? "must be a string or a number" : "is missing");
+                if (v)
+                    tf_diag_set(why, "prompt_template: field \"%s\" must be a string or a number",
+                                tf_path_text(path));
+                else
+                    tf_diag_set(why, "prompt_template: missing field \"%s\"", tf_path_text(path));
                 return TF_ERR_PARSE;
             }
             t = strchr(t, '}') + 1;
@@ -239,29 +241,18 @@ static tf_err make_output(fetch_state *s, tf_fetch_result *r, tf_output **out)
         fo->out.reason = fo->reason;
         return TF_OK;
     }
-    /* The output verified: a reasoning model's trace is in its reasoning
-     * content, the answer in the content (docs/outputs.md). */
-    tf_buf *o = &fo->text;
-    tf_buf_init(o, 2 * (size_t)s->cfg->max_response_bytes + 2);
+    /* The two channels as the response gave them: a reasoning model's
+     * trace is in its reasoning content, the answer in the content; the
+     * worker splits the output into its parts (docs/outputs.md). */
     const char *rs = r->reply.reasoning;
-    tf_err err = tf_buf_append(o, "", 0);
-    if (err == TF_OK && rs && *rs)
-        err = tf_buf_puts(o, rs);
-    if (err == TF_OK && rs && *rs)
-        err = tf_buf_puts(o, "\n");
-    if (err == TF_OK)
-        err = tf_buf_puts(o, r->reply.text ? r->reply.text : "");
-    if (err == TF_ERR_TOO_BIG) {
-        fo->out.kind = "too_big";
-        fo->out.reason = "model output over the response cap";
-        return TF_OK;
+    fo->out.text = r->reply.text ? r->reply.text : "";
+    fo->out.len = strlen(fo->out.text);
+    if (rs && *rs) {
+        fo->out.reasoning = rs;
+        fo->out.reasoning_len = strlen(rs);
+        fo->out.reasoning_from = "endpoint";
     }
-    fo->out.text = o->data;
-    fo->out.len = o->len;
-    /* for "keep_output": the two channels as the response gave them */
-    fo->out.answer = r->reply.text ? r->reply.text : "";
-    fo->out.reasoning = rs && *rs ? rs : NULL;
-    return err;
+    return TF_OK;
 }
 
 static tf_err fetch_next(void *state, int timeout_ms, tf_output **out, tf_diag *d)
@@ -293,7 +284,6 @@ static void fetch_release(void *state, tf_output *o)
     if (!fo)
         return;
     tf_fetch_result_free(fo->r);
-    tf_buf_free(&fo->text);
     free(fo);
 }
 

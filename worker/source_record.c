@@ -48,8 +48,13 @@ static tf_err rec_submit(void *state, const tf_source_req *req, tf_diag *why)
                                                       : "record has no model output");
         return TF_ERR_PARSE;
     }
-    s->out = (tf_output){
-        .seq = req->seq, .text = req->output.p, .len = req->output.n, .tokens = req->rec->tokens};
+    s->out = (tf_output){.seq = req->seq,
+                         .text = req->output.p,
+                         .len = req->output.n,
+                         .reasoning = req->reasoning.p,
+                         .reasoning_len = req->reasoning.n,
+                         .reasoning_from = req->reasoning.p ? req->reasoning_from : NULL,
+                         .tokens = req->rec->tokens};
     s->ready = 1;
     return TF_OK;
 }

@@ -55,6 +55,7 @@ typedef struct shard {
     size_t nwin;
     unsigned samples;
     uint64_t head, tail;
+    tf_buf parts; /* the parts of a <think> split, while one output is verified */
 } shard;
 
 /* ----- one record in --------------------------------------------------------------- */
@@ -91,11 +92,11 @@ static tf_err take_line(shard *sh, slot *s, const char *text, size_t len, tf_dia
         tf_diag_set(d, "%s", why.msg[0] ? why.msg : tf_strerror(err));
         return err;
     }
-    tf_source_req req = {.seq = sh->tail,
-                         .rec = &s->rec,
-                         .problem = s->problem,
-                         .output = out,
-                         .no_output = why.msg};
+    /* the output a record holds: the domain's own (maze beyond: the text),
+     * else the job's output field or messages, with its reasoning */
+    tf_source_req req = {.seq = sh->tail, .rec = &s->rec, .problem = s->problem};
+    tf_record_output(&s->rec, out, &req.output, &req.reasoning, &req.reasoning_from,
+                     &req.no_output);
     tf_diag swhy;
     swhy.msg[0] = '\0';
     err = sh->src->submit(sh->st, &req, &swhy);
@@ -212,13 +213,13 @@ static cJSON *item_head(const shard *sh, const slot *s, long sample)
 }
 
 /* With "keep_output": the output as the model gave it ("output": the
- * record's field, or the response's content) and a response's separate
- * reasoning ("reasoning"), so that a verdict can be read against its text
- * without the corpus or the response cache. */
+ * record's field, or the response's content) and its separate reasoning
+ * channel ("reasoning"), the two texts the parts verified are split from,
+ * so that a verdict can be read against its text without the corpus or the
+ * response cache. */
 static int add_output(const tf_output *o, cJSON *item)
 {
-    const char *text = o->answer ? o->answer : o->text;
-    int ok = cJSON_AddStringToObject(item, "output", text ? text : "") != NULL;
+    int ok = cJSON_AddStringToObject(item, "output", o->text ? o->text : "") != NULL;
     if (ok && o->reasoning)
         ok = cJSON_AddStringToObject(item, "reasoning", o->reasoning) != NULL;
     return ok;
@@ -256,11 +257,19 @@ static tf_err emit_output(shard *sh, const slot *s, const tf_output *o, tf_diag 
     memset(&facts, 0, sizeof facts);
     tf_diag why;
     why.msg[0] = '\0';
-    err = item
-              ? w->dom->verify(w->dom_cfg, s->problem, &s->rec, o->text, o->len, item, &facts, &why)
-              : TF_ERR_NOMEM;
+    /* the one place where every source's outputs are split into their
+     * reasoning and answer parts */
+    tf_parts parts;
+    err = item ? tf_parts_split(o->text, o->len, o->reasoning, o->reasoning_len, o->reasoning_from,
+                                &sh->parts, &parts)
+               : TF_ERR_NOMEM;
+    if (err == TF_OK)
+        err = w->dom->verify(w->dom_cfg, s->problem, &s->rec, &parts, item, &facts, &why);
     if (err == TF_OK && sh->src->annotate)
         err = sh->src->annotate(o, item);
+    if (err == TF_OK && parts.reasoning_from &&
+        !cJSON_AddStringToObject(item, "reasoning_from", parts.reasoning_from))
+        err = TF_ERR_NOMEM;
     if (err == TF_OK && w->keep_output && !add_output(o, item))
         err = TF_ERR_NOMEM;
     if (err == TF_OK) {
@@ -374,6 +383,7 @@ tf_err tf_worker_shard(const tf_work *work, const tf_worker_ctx *wc, uint64_t id
     memset(res, 0, sizeof *res);
     const char *path = work->corpus[s->file];
     shard sh = {.w = work, .wc = wc, .src = tf_source_of(work->source)};
+    tf_buf_init(&sh.parts, 0); /* tf_parts_split sets its limit */
     tf_source_ctx ctx = {.work = work,
                          .ordinal = wc->ordinal,
                          .nworkers = wc->nworkers,
@@ -419,6 +429,7 @@ tf_err tf_worker_shard(const tf_work *work, const tf_worker_ctx *wc, uint64_t id
         free(sh.win[i].out);
     }
     free(sh.win);
+    tf_buf_free(&sh.parts);
     if (sh.st)
         sh.src->close(sh.st);
     tf_stats_free(sh.stats);

@@ -7,17 +7,28 @@
  *   - its own section of the job spec (named after the domain): a key
  *     table (schema.h) and the struct it fills; the job checks it, fills
  *     defaults and hands the struct to configure;
- *   - the record fields it reads, each with a default path (record.h); the
- *     job takes their paths from "fields", compiles them and hands them to
- *     configure in the order declared;
+ *   - the record fields of its own it reads, each with a default path
+ *     (record.h); the job takes their paths from "fields", compiles them
+ *     and hands them to configure in the order declared. The job owns
+ *     id, tokens, prompt, output, reasoning and messages: a domain does
+ *     not declare them, and finds the prompt read in the record
+ *     (rec->prompt, or rec->prompt_why saying why it is missing);
  *   - the word for its final answer in summaries ("plan": plan_valid).
  * What it implements: read a problem (and the model output when the record
  * holds one) from a record, write the prompt a model gets, and verify an
  * output into item fields and the facts the statistics count.
  *
+ * The output a domain verifies comes in two parts (tf_parts, record.h):
+ * a reasoning part, when the model gave one (an endpoint's
+ * reasoning_content, a record's reasoning field, a <think> block), and the
+ * answer part. The farm finds and splits them, once, for every source;
+ * the domain checks steps in both parts and takes the final answer from
+ * the answer part.
+ *
  * Every function is pure: no MPI, no network, no files. The farm does the
- * rest: reading the corpus, the generic fields (id, tokens, group_by),
- * asking endpoints, writing items and statistics.
+ * rest: reading the corpus, the generic fields (id, tokens, group_by, the
+ * prompt, the output and its reasoning), asking endpoints, splitting
+ * outputs, writing items and statistics.
  */
 #ifndef TRACEFARM_DOMAIN_H
 #define TRACEFARM_DOMAIN_H
@@ -38,12 +49,6 @@ typedef struct tf_field {
     const char *dflt; /* default path, e.g. "prompt" */
     const char *help; /* one line for docs/job.md */
 } tf_field;
-
-/* The model output a record holds (source "record"). */
-typedef struct tf_text {
-    const char *p; /* into the record, valid while it lives; NULL: none */
-    size_t n;
-} tf_text;
 
 typedef struct tf_domain {
     const char *name;        /* the job's "domain" value and the name of its section */
@@ -66,12 +71,16 @@ typedef struct tf_domain {
                         void **cfg, tf_diag *d);
     void (*free_config)(void *cfg);
 
-    /* Read the problem from a record (a JSON object) and, when the record
-     * holds one, the model output (*output; p NULL when it has none, with
-     * the reason in d: source "record" reports it, source "endpoint" asks a
-     * model instead). A record the domain cannot use (a missing field, a
-     * wrong type, a bad problem) is TF_ERR_PARSE with the reason in d, which
-     * names the field's path. *problem is freed with free_problem. */
+    /* Read the problem from a record (a JSON object): from rec->prompt (the
+     * job's prompt field or last user message; p NULL when the record has
+     * none, with the reason in rec->prompt_why) and the domain's own
+     * fields. *output is set only when the domain reads the model output
+     * from a field of its own (the maze's beyond text); left {NULL, 0}, the
+     * job's output (rec->output and its reasoning) is verified, or, with
+     * source "endpoint", a model is asked. A record the domain cannot use
+     * (a missing field, a wrong type, a bad problem) is TF_ERR_PARSE with
+     * the reason in d, which names the field's path. *problem is freed
+     * with free_problem. */
     tf_err (*parse_record)(const void *cfg, const tf_record *rec, void **problem, tf_text *output,
                            tf_diag *d);
     void (*free_problem)(void *problem);
@@ -79,13 +88,28 @@ typedef struct tf_domain {
     /* Append the prompt a model gets for the problem. */
     tf_err (*build_prompt)(const void *cfg, const void *problem, tf_buf *out);
 
-    /* Verify an output: add the verdict's fields to item (an object) and
-     * fill facts (zeroed by the caller; tokens is the caller's). Bad output
-     * is a verdict, never an error; errors are resources (TF_ERR_NOMEM) or
-     * an output past the domain's caps (TF_ERR_TOO_BIG, reason in d: the
-     * item becomes a "too_big" error item). */
-    tf_err (*verify)(const void *cfg, const void *problem, const tf_record *rec, const char *output,
-                     size_t len, cJSON *item, tf_facts *facts, tf_diag *d);
+    /* Verify an output, given in its two parts (out, borrowed until the
+     * call returns; record.h):
+     *   - out->reasoning, out->reasoning_len: the reasoning part, or NULL
+     *     when the output has none (then out->answer is the whole output);
+     *   - out->answer, out->answer_len: the answer part (never NULL);
+     *   - out->reasoning_from: where the reasoning came from ("endpoint",
+     *     "field", "messages", "think"), NULL without one. The farm adds it
+     *     to the item itself ("reasoning_from"): a domain need not.
+     * Both parts are NUL-terminated at their lengths. Check the steps in
+     * both parts and take the final answer from the answer part. Per-part
+     * item fields (e.g. the steps of each part, an answer that contradicts
+     * the reasoning's own last result) go only on items whose output has a
+     * reasoning part, so that the items of outputs without one do not
+     * change.
+     *
+     * Add the verdict's fields to item (an object) and fill facts (zeroed
+     * by the caller; tokens is the caller's). Bad output is a verdict,
+     * never an error; errors are resources (TF_ERR_NOMEM) or an output past
+     * the domain's caps (TF_ERR_TOO_BIG, reason in d: the item becomes a
+     * "too_big" error item). */
+    tf_err (*verify)(const void *cfg, const void *problem, const tf_record *rec,
+                     const tf_parts *out, cJSON *item, tf_facts *facts, tf_diag *d);
 } tf_domain;
 
 /* The domain named name, or NULL. */

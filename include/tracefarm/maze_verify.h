@@ -97,4 +97,22 @@ tf_err tf_maze_verify(const tf_maze *m, tf_maze_dialect d, const char *output, s
  * parse them). Used for the complexity of a record's reference trace. */
 long tf_maze_count_ops(tf_maze_dialect d, const char *output, size_t len);
 
+/* The two parts of an output verified as one text, reasoning + "\n" +
+ * answer (the reasoning is its first at bytes), as tf_maze_verify reads the
+ * whole text. */
+typedef struct tf_maze_parts {
+    long reasoning_ops;    /* operations whose keyword lies in the reasoning part (the
+                              rest of trace_len are the answer's) */
+    long reasoning_syntax; /* operation_syntax_errors of the reference verdict there
+                              (stray tokens, garbled operations and plan entries) */
+    int plans_differ;      /* each part ends in a plan (a run of well-formed plan
+                              entries after the part's last create/close, with no
+                              garbled entry): 1 when the two differ, 0 when they are
+                              the same cells; -1 when a part has none */
+} tf_maze_parts;
+
+/* Scan output (len bytes) for *out. Pure, linear, allocates nothing. */
+void tf_maze_scan_parts(tf_maze_dialect d, const char *output, size_t len, size_t at,
+                        tf_maze_parts *out);
+
 #endif

@@ -46,11 +46,13 @@ typedef struct tf_source_tally {
 /* One record, as the loop hands it to a source. Valid until every output
  * of the record has been released. */
 typedef struct tf_source_req {
-    uint64_t seq;          /* the record's sequence number in the shard */
-    const tf_record *rec;  /* the parsed record (a JSON object) */
-    const void *problem;   /* the domain's problem */
-    tf_text output;        /* the output the record holds (p NULL: none) */
-    const char *no_output; /* when output.p is NULL: why ("" when nothing was said) */
+    uint64_t seq;               /* the record's sequence number in the shard */
+    const tf_record *rec;       /* the parsed record (a JSON object) */
+    const void *problem;        /* the domain's problem */
+    tf_text output;             /* the output the record holds (p NULL: none) */
+    const char *no_output;      /* when output.p is NULL: why ("" when nothing was said) */
+    tf_text reasoning;          /* the output's separate reasoning in the record (p NULL: none) */
+    const char *reasoning_from; /* "field" or "messages" (tf_record); NULL without */
 } tf_source_req;
 
 /* One model output of one record. Owned by the source: give it back with
@@ -58,15 +60,19 @@ typedef struct tf_source_req {
 typedef struct tf_output {
     uint64_t seq;                 /* the record it belongs to */
     unsigned sample;              /* 0 <= sample < samples(state) */
-    const char *text;             /* the output to verify (NUL-terminated), or NULL: failed */
+    const char *text;             /* the output as the model gave it (a record's output, a
+                                     response's content; NUL-terminated), or NULL: failed */
     size_t len;                   /* its length */
+    const char *reasoning;        /* its separate reasoning channel (NUL-terminated, not
+                                     empty), or NULL: none (a <think> block in text is
+                                     split by the worker, not here) */
+    size_t reasoning_len;         /* its length */
+    const char *reasoning_from;   /* where it came from: "endpoint", "field", "messages";
+                                     NULL with reasoning */
     const char *kind;             /* when text is NULL: the error kind ("fetch_failed", ...) */
     const char *reason;           /* when text is NULL: why, for the error item */
     long tokens;                  /* completion tokens for the statistics, -1 unknown */
     const tf_sample_usage *usage; /* a requested sample's accounting, or NULL */
-    const char *answer;           /* the output as the model gave it when text is made of more (a
-                                     response's content, without its reasoning); NULL: text */
-    const char *reasoning;        /* a response's separate reasoning channel, or NULL */
 } tf_output;
 
 typedef struct tf_source {

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,6 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n++;
         if (tf_job_parse(again, n, "fuzz.json", 0, &k, &d) != TF_OK)
             abort();
+        /* ... to itself: every rank runs the very same job */
+        char *third = tf_job_resolved_json(k);
+        if (!third || strcmp(third, again) != 0)
+            abort();
+        free(third);
         tf_job_free(k);
         free(again);
     }

@@ -132,7 +132,7 @@ import json, sys
 items = [json.loads(l) for l in open(sys.argv[1])]
 assert len(items) == 24 and "sample" not in items[0], items[0]
 for i in items:
-    assert i["error_kind"] == "bad_record" and 'field "nope" is missing' in i["error"], i
+    assert i["error_kind"] == "bad_record" and 'missing field "nope"' in i["error"], i
 PY
 
 # --- the canary key is nowhere ------------------------------------------------

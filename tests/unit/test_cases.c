@@ -5,13 +5,17 @@
  *
  *   {"note": "why this case exists",
  *    "job": {...}                      optional: keys added to the job spec,
- *                                      e.g. the domain's own section
+ *                                      e.g. the domain's own section or
+ *                                      "fields" (paths, messages, reasoning)
  *    "expect": {"trace_valid": false, "first_error": "create_non_neighbor", ...},
+ *    "absent": ["reasoning_from", ...] optional: keys the item must not have
  *    ...every other key is a field of the record}
  *
  * The record goes the way of a corpus line with source "record": the
  * record module (tf_record_parse with the job's generic fields), the
- * domain's parse_record, then its verify. The item is the verdict's fields
+ * domain's parse_record, the output it holds (tf_record_output) split into
+ * its parts (tf_parts_split), then the domain's verify. The item is the
+ * verdict's fields, with "reasoning_from" as the worker adds it
  * ({"error_kind", "error"} when the record is refused); every key of
  * "expect" must be in it with an equal value ("error": a part of the
  * reason). A key that is not in the item fails the case, so a typo cannot
@@ -91,13 +95,16 @@ static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file
         return item;
     }
     void *problem = NULL;
-    tf_text out = {NULL, 0};
+    tf_text own = {NULL, 0}, out = {NULL, 0}, reasoning = {NULL, 0};
+    const char *from = NULL, *no_output = "";
     tf_diag why = {{0}};
-    tf_err err = w->dom->parse_record(w->dom_cfg, &rec, &problem, &out, &why);
-    if (err == TF_OK && !out.p) {
-        err = TF_ERR_PARSE;
-        if (!why.msg[0])
-            tf_diag_set(&why, "record has no model output");
+    tf_err err = w->dom->parse_record(w->dom_cfg, &rec, &problem, &own, &why);
+    if (err == TF_OK) {
+        tf_record_output(&rec, own, &out, &reasoning, &from, &no_output);
+        if (!out.p) {
+            err = TF_ERR_PARSE;
+            tf_diag_set(&why, "%s", no_output);
+        }
     }
     if (err == TF_ERR_PARSE) {
         cJSON_AddStringToObject(item, "error_kind", "bad_record");
@@ -105,7 +112,15 @@ static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file
     } else if (err == TF_OK) {
         tf_facts facts;
         memset(&facts, 0, sizeof facts);
-        err = w->dom->verify(w->dom_cfg, problem, &rec, out.p, out.n, item, &facts, &why);
+        tf_buf scratch;
+        tf_buf_init(&scratch, 0);
+        tf_parts parts;
+        err = tf_parts_split(out.p, out.n, reasoning.p, reasoning.n, from, &scratch, &parts);
+        if (err == TF_OK)
+            err = w->dom->verify(w->dom_cfg, problem, &rec, &parts, item, &facts, &why);
+        if (err == TF_OK && parts.reasoning_from)
+            cJSON_AddStringToObject(item, "reasoning_from", parts.reasoning_from);
+        tf_buf_free(&scratch);
         if (err == TF_ERR_TOO_BIG) {
             cJSON_AddStringToObject(item, "error_kind", "too_big");
             cJSON_AddStringToObject(item, "error", why.msg);
@@ -141,6 +156,7 @@ static int run_case(const tf_domain *dom, const char *dir, const char *file)
     cJSON_DeleteItemFromObjectCaseSensitive(record, "note");
     cJSON_DeleteItemFromObjectCaseSensitive(record, "job");
     cJSON_DeleteItemFromObjectCaseSensitive(record, "expect");
+    cJSON_DeleteItemFromObjectCaseSensitive(record, "absent");
     cJSON *item = job ? case_item(job, record, file) : NULL;
     int ran = item != NULL;
     for (const cJSON *e = expect->child; item && e; e = e->next) {
@@ -158,6 +174,12 @@ static int run_case(const tf_domain *dom, const char *dir, const char *file)
         free(want);
         free(have);
     }
+    const cJSON *absent = cJSON_GetObjectItemCaseSensitive(c, "absent");
+    CHECKF(!absent || cJSON_IsArray(absent), "%s: \"absent\" must be a list of keys", file);
+    for (const cJSON *e = absent ? absent->child : NULL; item && e; e = e->next)
+        CHECKF(cJSON_IsString(e) && !cJSON_GetObjectItemCaseSensitive(item, e->valuestring),
+               "%s: the item has %s, which must be absent", file,
+               cJSON_IsString(e) ? e->valuestring : "(not a string)");
     cJSON_Delete(item);
     cJSON_Delete(record);
     tf_job_free(job);
@@ -175,7 +197,7 @@ int main(void)
         CHECKF(dh != NULL, "domain %s has no cases: cannot open %s", dom->name, dir);
         if (!dh)
             continue;
-        char *names[MAX_CASES];
+        char *names[MAX_CASES] = {0};
         int n = 0;
         struct dirent *de;
         while ((de = readdir(dh)) != NULL) {

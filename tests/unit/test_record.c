@@ -168,9 +168,81 @@ static void test_records(void)
     tf_record_clear(&rec);
 }
 
+/* Split text (with an optional separate reasoning) and compare the parts:
+ * want_r NULL means no reasoning part. */
+static void expect_split(const char *text, const char *sep, const char *want_r, const char *want_a,
+                         const char *want_from)
+{
+    tf_buf scratch;
+    tf_buf_init(&scratch, 0);
+    tf_parts p;
+    tf_err err =
+        tf_parts_split(text, strlen(text), sep, sep ? strlen(sep) : 0, "field", &scratch, &p);
+    CHECKF(err == TF_OK, "split %s: %s", text, tf_strerror(err));
+    if (err == TF_OK) {
+        CHECKF(want_r ? p.reasoning && p.reasoning_len == strlen(want_r) &&
+                            memcmp(p.reasoning, want_r, p.reasoning_len) == 0 &&
+                            p.reasoning[p.reasoning_len] == '\0'
+                      : !p.reasoning && p.reasoning_len == 0,
+               "split %s: reasoning \"%.*s\", want \"%s\"", text, (int)p.reasoning_len,
+               p.reasoning ? p.reasoning : "", want_r ? want_r : "(none)");
+        CHECKF(p.answer && p.answer_len == strlen(want_a) &&
+                   memcmp(p.answer, want_a, p.answer_len) == 0 && p.answer[p.answer_len] == '\0',
+               "split %s: answer \"%.*s\", want \"%s\"", text, (int)p.answer_len,
+               p.answer ? p.answer : "", want_a);
+        CHECKF(want_from ? p.reasoning_from && strcmp(p.reasoning_from, want_from) == 0
+                         : !p.reasoning_from,
+               "split %s: from %s", text, p.reasoning_from ? p.reasoning_from : "(none)");
+    }
+    tf_buf_free(&scratch);
+}
+
+static void test_parts(void)
+{
+    /* no reasoning at all */
+    expect_split("plan 0 0", NULL, NULL, "plan 0 0", NULL);
+    expect_split("", NULL, NULL, "", NULL);
+    expect_split("a <thin k> b </thin>", NULL, NULL, "a <thin k> b </thin>", NULL);
+    /* a separate reasoning channel wins; the text is not searched */
+    expect_split("<think>x</think>A", "R", "R", "<think>x</think>A", "field");
+    /* an empty separate reasoning is none: the text is split */
+    expect_split("<think>x</think>A", "", "x", "A", "think");
+    /* a <think> block */
+    expect_split("<think>\nR\n</think>\n\nA", NULL, "\nR\n", "\n\nA", "think");
+    expect_split("  <think>R</think>A", NULL, "R", "  A", "think");
+    expect_split("pre<think>R</think>post", NULL, "R", "prepost", "think");
+    expect_split("<think></think>A", NULL, "", "A", "think");
+    /* only the first block: a later one is part of the answer */
+    expect_split("<think>R</think>A<think>S</think>B", NULL, "R", "A<think>S</think>B", "think");
+    expect_split("<think>R <think> S</think>A", NULL, "R <think> S", "A", "think");
+    /* cut inside the reasoning: everything after <think> is reasoning */
+    expect_split("<think>R and more", NULL, "R and more", "", "think");
+    expect_split("<think>", NULL, "", "", "think");
+    expect_split("\n<think>R", NULL, "R", "\n", "think");
+    /* DeepSeek-R1: "<think>" was in the prompt, the text starts inside it */
+    expect_split("R\n</think>\n\nA", NULL, "R\n", "\n\nA", "think");
+    expect_split("</think>A", NULL, "", "A", "think");
+    expect_split("R</think>A</think>B", NULL, "R", "A</think>B", "think");
+    /* a </think> before the <think>: the <think> rule */
+    expect_split("x</think>y<think>R</think>A", NULL, "R", "x</think>yA", "think");
+    /* UTF-8 and lengths: the tags are found byte-wise */
+    expect_split("<think>\xc3\xa9</think>\xe2\x82\xac", NULL, "\xc3\xa9", "\xe2\x82\xac", "think");
+    /* a scratch buffer is reused from split to split */
+    tf_buf scratch;
+    tf_buf_init(&scratch, 0);
+    tf_parts p;
+    const char *big = "<think>a much longer reasoning than the next one</think>answer";
+    CHECK(tf_parts_split(big, strlen(big), NULL, 0, NULL, &scratch, &p) == TF_OK &&
+          p.answer_len == 6);
+    CHECK(tf_parts_split("<think>r</think>a", 17, NULL, 0, NULL, &scratch, &p) == TF_OK &&
+          p.reasoning_len == 1 && strcmp(p.reasoning, "r") == 0 && strcmp(p.answer, "a") == 0);
+    tf_buf_free(&scratch);
+}
+
 int main(void)
 {
     test_paths();
     test_records();
+    test_parts();
     return tf_test_done();
 }
