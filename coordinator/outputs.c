@@ -594,6 +594,26 @@ static void print_hist(const char *label, const cJSON *h)
     printf("  %s: %s\n", label, text);
 }
 
+/* See outputs.h. */
+void tf_print_domain_figures(const cJSON *group, const char *answer_false_trace)
+{
+    const cJSON *cell = cJSON_GetObjectItemCaseSensitive(group, answer_false_trace);
+    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(cell, "ci95");
+    if (answer_false_trace && cJSON_IsObject(cell)) {
+        print_rate(answer_false_trace, group, answer_false_trace);
+        if (cJSON_GetArraySize(ci) == 2)
+            printf("  %-34s %10s  [%.2f, %.2f] %% (95 %% Wilson interval)\n", "", "",
+                   100.0 * cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 0)),
+                   100.0 * cJSON_GetNumberValue(cJSON_GetArrayItem(ci, 1)));
+    }
+    const cJSON *flags = cJSON_GetObjectItemCaseSensitive(group, "flags");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, flags)
+    {
+        print_rate(f->string, flags, f->string);
+    }
+}
+
 void tf_print_summary(const tf_job *job, const tf_stats *total, const cJSON *o, const cJSON *run)
 {
     const tf_work *work = &job->work;
@@ -628,6 +648,7 @@ void tf_print_summary(const tf_job *job, const tf_stats *total, const cJSON *o, 
         snprintf(key, sizeof key, "%s_%s_%s_trace", cells[i][0], a, cells[i][1]);
         print_rate(label, x, key);
     }
+    tf_print_domain_figures(o, work->dom->answer_false_trace);
     print_hist("first errors (reference)", cJSON_GetObjectItemCaseSensitive(o, "first_error"));
     const cJSON *lvc = cJSON_GetObjectItemCaseSensitive(o, "length_vs_complexity");
     const cJSON *lvn = cJSON_GetObjectItemCaseSensitive(lvc, "n");

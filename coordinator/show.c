@@ -2,6 +2,7 @@
 #include "tracefarm/show.h"
 
 #include "tracefarm/buf.h"
+#include "tracefarm/domain.h"
 #include "tracefarm/journal.h"
 #include "tracefarm/opt.h"
 #include "tracefarm/outputs.h"
@@ -211,6 +212,9 @@ static int print_table(const cJSON *s, const char *path, const cJSON *run)
         printf("(more distinct groups than stats.max_groups: groups were not kept)\n");
     printf("\noverall:\n");
     tf_print_accounting(overall, run, "the latest run, run.json");
+    const tf_domain *dom =
+        tf_domain_find(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "domain")));
+    tf_print_domain_figures(overall, dom ? dom->answer_false_trace : NULL);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "exit_status");
     const cJSON *fin = cJSON_GetObjectItemCaseSensitive(run, "finished");
     if (cJSON_IsNumber(st))

@@ -778,6 +778,9 @@ static void publish(tf_job *j, const tf_domain *dom)
     w->prompt_fields = (const tf_path *const *)p->prompt_paths;
     w->nprompt_fields = p->nprompt;
     w->stats.answer_noun = dom->answer_noun;
+    w->stats.answer_false_trace = dom->answer_false_trace;
+    w->stats.flag_names = dom->flags;
+    w->stats.nflag_names = dom->nflags;
     w->keep_output = p->top.keep_output;
 }
 

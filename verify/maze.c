@@ -276,6 +276,9 @@ static int add_parts(cJSON *item, const tf_maze_verdict *v, const tf_maze_parts 
                       NULL);
 }
 
+/* The flags the maze counts (tf_facts.flags, docs/statistics.md). */
+static const char *const maze_flags[] = {"answer_contradicts_reasoning"};
+
 static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record *rec,
                           const tf_parts *out, cJSON *item, tf_facts *facts, tf_diag *d)
 {
@@ -343,6 +346,10 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record
     facts->strict_first_error = v.strict.valid ? NULL : tf_maze_code_name(v.strict.first);
     facts->trace_len = v.trace_len;
     facts->first_error_step = v.ref.valid ? -1 : v.ref.first_step;
+    if (parts.plans_differ > 0) {
+        facts->flags = maze_flags;
+        facts->nflags = 1;
+    }
     facts->complexity = complexity;
     return TF_OK;
 }
@@ -350,6 +357,8 @@ static tf_err maze_verify(const void *cfgp, const void *problem, const tf_record
 const tf_domain tf_domain_maze = {
     .name = "maze",
     .answer_noun = "plan",
+    .flags = maze_flags,
+    .nflags = sizeof maze_flags / sizeof *maze_flags,
     .keys = maze_keys,
     .nkeys = sizeof maze_keys / sizeof *maze_keys,
     .section_size = sizeof(maze_section),

@@ -53,6 +53,15 @@ typedef struct tf_field {
 typedef struct tf_domain {
     const char *name;        /* the job's "domain" value and the name of its section */
     const char *answer_noun; /* the final answer in summary keys: "plan" -> plan_valid */
+    /* What the statistics count for it beyond the shared facts (stats.h),
+     * string literals: its own name for the cell "valid answer, invalid
+     * trace" (NULL: none), and the flags its verify may set in
+     * tf_facts.flags, each counted per group in the summary's "flags". A
+     * flag is set exactly when the item has a field of the flag's name
+     * that is true (test_cases checks it on every data case). */
+    const char *answer_false_trace;
+    const char *const *flags;
+    size_t nflags;
 
     const tf_key *keys; /* the keys of its section */
     size_t nkeys;

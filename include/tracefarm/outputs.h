@@ -95,6 +95,12 @@ void tf_warn_shortfall(const tf_job *job, const cJSON *overall, const tf_shortfa
  * The end of a run and "tracefarm show" both print it. */
 void tf_print_accounting(const cJSON *overall, const cJSON *run, const char *which);
 
+/* On stdout, the figures a domain adds to a summary group (group): its
+ * named cell (domain.h answer_false_trace) with its 95 % interval, and the
+ * rate of each of its flags ("flags"). Nothing for a domain without them.
+ * The end of a run and "tracefarm show" both print them. */
+void tf_print_domain_figures(const cJSON *group, const char *answer_false_trace);
+
 /* The readable end of a run on stdout: the overall figures of the merged
  * statistics (overall: their tf_stats_summary_json) and run.json's
  * accounting (run: tf_run_json). */

@@ -227,4 +227,29 @@ for a, b in zip(f, t):
         assert b["reasoning_from"] == "think", b
 assert think > 40, think
 PY
+# the maze's flag: an answer part that contradicts the reasoning's plan is
+# counted in the summary (per group) and shown at the end of the run
+python3 - "$TF_SRC/tests/data/maze" <<'PY'
+import json, sys
+with open("flag.jsonl", "w") as f:
+    for k, name in enumerate(["searchformer-think-plan-contradicts", "searchformer-think-plan-agrees",
+                              "searchformer-think-plan-contradicts"]):
+        c = json.load(open(f"{sys.argv[1]}/{name}.json"))
+        f.write(json.dumps({"id": f"f{k}", "kind": name.rsplit("-", 1)[1], "rows": c["rows"], "cols": c["cols"],
+                            "prompt": c["prompt"], "output": c["output"]}) + "\n")
+PY
+job flag flag.jsonl kind '{}'
+"$TF_BIN" run flag.json > flag.stdout 2> flag.stderr
+check "flag: the end of the run names the flag" grep -Eq "answer_contradicts_reasoning +2 +66.67 %" flag.stdout
+check "flag: counted in the summary, overall and per group" python3 - <<'PY'
+import json, subprocess
+s = json.loads(subprocess.run(["zstd", "-qdc", "out-flag/summary.json.zst"], capture_output=True, check=True).stdout)
+items = [json.loads(l) for l in subprocess.run(["zstd", "-qdc", "out-flag/items.jsonl.zst"], capture_output=True, check=True).stdout.splitlines()]
+n = sum(1 for i in items if i.get("answer_contradicts_reasoning") is True)
+assert n == 2, items
+assert s["overall"]["flags"]["answer_contradicts_reasoning"]["count"] == n, s["overall"]["flags"]
+by = {g["key"][0]: g["flags"]["answer_contradicts_reasoning"]["count"] for g in s["groups"]}
+assert by == {"contradicts": 2, "agrees": 0}, by
+PY
+
 done_tests

@@ -130,6 +130,22 @@ static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file
         const cJSON *tv = cJSON_GetObjectItemCaseSensitive(item, "trace_valid");
         CHECKF(!tv || cJSON_IsTrue(tv) == facts.trace_valid, "%s: facts.trace_valid", file);
         CHECKF(facts.trace_valid == (facts.first_error == NULL), "%s: facts.first_error", file);
+        /* a flag is set exactly when the item's field of its name is true
+         * (domain.h), and only declared flags are set */
+        for (size_t k = 0; k < w->dom->nflags; k++) {
+            const char *name = w->dom->flags[k];
+            int set = 0;
+            for (size_t m = 0; m < facts.nflags; m++)
+                set |= strcmp(facts.flags[m], name) == 0;
+            CHECKF(set == cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, name)),
+                   "%s: flag %s: set %d, item field differs", file, name, set);
+        }
+        for (size_t m = 0; m < facts.nflags; m++) {
+            int declared = 0;
+            for (size_t k = 0; k < w->dom->nflags; k++)
+                declared |= strcmp(facts.flags[m], w->dom->flags[k]) == 0;
+            CHECKF(declared, "%s: flag %s is not declared by the domain", file, facts.flags[m]);
+        }
     } else {
         CHECKF(0, "%s: parse_record: %s", file, tf_strerror(err));
     }
