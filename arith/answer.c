@@ -158,10 +158,13 @@ static tf_err read_value(finder *f, size_t a, size_t b, int mode, tf_arith_metho
 
 /* ----- the forms ----------------------------------------------------------------------- */
 
+/* The end of the line at i, looked for at most 4 KiB on (a value is read
+ * from a window shorter than that), so that many forms stay linear. */
 static size_t line_end(const char *p, size_t i, size_t n)
 {
-    const char *q = memchr(p + i, '\n', n - i);
-    return q ? (size_t)(q - p) : n;
+    size_t lim = n - i > 4096 ? i + 4096 : n;
+    const char *q = memchr(p + i, '\n', lim - i);
+    return q ? (size_t)(q - p) : lim;
 }
 
 /* The offset of the last occurrence of lit in p[0..n), or n. */

@@ -162,9 +162,11 @@ static bool literal(ev *e, const tok *k, val *out)
     return true;
 }
 
-static bool plain_integer(const tok *k)
+/* An integer literal: no decimals, no ½, not refused. */
+static bool plain_integer(const ev *e, const tok *k)
 {
-    return k && k->kind == T_NUM && !(k->flags & (F_BAD | F_LONG | F_VULGAR));
+    return k && k->kind == T_NUM && !(k->flags & (F_BAD | F_LONG | F_VULGAR)) &&
+           !memchr(e->text + k->off, '.', k->len);
 }
 
 /* ----- the grammar -------------------------------------------------------------- */
@@ -215,8 +217,8 @@ static bool mixed(ev *e, val *out)
     size_t l2 = r1 < end ? arith_next(t, r1 + 1, end) : end;
     size_t n2 = l2 < end ? arith_next(t, l2 + 1, end) : end;
     size_t r2 = n2 < end ? arith_next(t, n2 + 1, end) : end;
-    bool simple = r2 < end && t[j].kind == T_LP && t[j].op == '{' && plain_integer(&t[n1]) &&
-                  t[r1].kind == T_RP && t[l2].kind == T_LP && plain_integer(&t[n2]) &&
+    bool simple = r2 < end && t[j].kind == T_LP && t[j].op == '{' && plain_integer(e, &t[n1]) &&
+                  t[r1].kind == T_RP && t[l2].kind == T_LP && plain_integer(e, &t[n2]) &&
                   t[r2].kind == T_RP;
     if (!simple)
         return fail(e, TF_ARITH_R_AMBIGUOUS,
@@ -232,6 +234,7 @@ static bool mixed(ev *e, val *out)
         mpq_div(a.q, a.q, b.q);
         mpq_add(out->q, out->q, a.q);
         e->i = r2 + 1;
+        ok = size_ok(e, out);
     }
     val_clear(&a);
     val_clear(&b);
@@ -244,7 +247,7 @@ static bool primary(ev *e, val *out)
     if (!k)
         return fail(e, TF_ARITH_R_SYNTAX, "expected a number at the end%s", NULL);
     if (k->kind == T_NUM) {
-        if (!literal(e, k, out))
+        if (!literal(e, k, out) || !size_ok(e, out))
             return false;
         e->i++;
         if (k->flags & F_MIXED) { /* "3 1/2": the builder checked the form */
@@ -262,11 +265,13 @@ static bool primary(ev *e, val *out)
             }
             val_clear(&a);
             val_clear(&b);
-            return ok || fail(e, TF_ARITH_R_SYNTAX, "a broken mixed number%s", NULL);
+            if (!ok)
+                return fail(e, TF_ARITH_R_SYNTAX, "a broken mixed number%s", NULL);
+            return size_ok(e, out);
         }
         const tok *n = peek(e);
         if (n && n->kind == T_FRAC) {
-            if (!plain_integer(k))
+            if (!plain_integer(e, k))
                 return fail(e, TF_ARITH_R_AMBIGUOUS,
                             "a number next to \\frac: a mixed number or a product?%s", NULL);
             return mixed(e, out);

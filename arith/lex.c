@@ -137,6 +137,8 @@ static const char *const word_ops[] = {
 
 static bool word_is(const char *p, size_t n, const char *w)
 {
+    if ((char)(p[0] | 32) != w[0])
+        return false;
     size_t k = strlen(w);
     if (k != n)
         return false;

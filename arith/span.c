@@ -116,9 +116,11 @@ static size_t units_to_op(const tok *t, size_t i, size_t m, int depth)
     return ok ? j : 0;
 }
 
-static bool plain_int(const tok *k)
+/* An integer literal: no decimals, no ½, not refused. */
+static bool plain_int(const char *text, const tok *k)
 {
-    return k->kind == T_NUM && !(k->flags & (F_BAD | F_LONG | F_VULGAR | F_MIXED));
+    return k->kind == T_NUM && !(k->flags & (F_BAD | F_LONG | F_VULGAR | F_MIXED)) &&
+           !memchr(text + k->off, '.', k->len);
 }
 
 /* Is t[i] the fraction of a mixed number "3 1/2", after the integer
@@ -145,14 +147,15 @@ static int cmp_int(const char *text, const tok *a, const tok *b)
 
 static bool mixed_number(const char *text, const tok *t, size_t m, size_t s, size_t last, size_t i)
 {
-    if (last == SIZE_MAX || !plain_int(&t[last]) || !plain_int(&t[i]) || !(t[i].flags & F_SPACE))
+    if (last == SIZE_MAX || !plain_int(text, &t[last]) || !plain_int(text, &t[i]) ||
+        !(t[i].flags & F_SPACE))
         return false;
     size_t before = arith_prev(t, s, last);
     if (before != SIZE_MAX && t[before].kind == T_OP &&
         (t[before].op == '/' || t[before].op == '^'))
         return false;
     if (i + 2 >= m || t[i + 1].kind != T_OP || t[i + 1].op != '/' || (t[i + 1].flags & F_SPACE) ||
-        !plain_int(&t[i + 2]) || (t[i + 2].flags & F_SPACE))
+        !plain_int(text, &t[i + 2]) || (t[i + 2].flags & F_SPACE))
         return false;
     if (i + 3 < m && ((t[i + 3].kind == T_OP && t[i + 3].op == '^') || t[i + 3].kind == T_PCT ||
                       t[i + 3].kind == T_SUP))
