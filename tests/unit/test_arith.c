@@ -13,6 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+/* Time limits are for an optimised build; sanitizers and -O0 are slower. */
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+#define SLOW 10.0
+#else
+#define SLOW 1.0
+#endif
+
 static double now(void)
 {
     struct timespec ts;
@@ -363,7 +370,7 @@ static void test_scan(void)
     tf_arith_scan_free(s);
     o.rel_tol = 0;
     o.approx_rel_tol = 0.05;
-    CHECK(tf_arith_scan_text("1000/7 \xE2\x89\x88 145", 16, &o, &s, NULL) == TF_OK);
+    CHECK(tf_arith_scan_text("1000/7 \xE2\x89\x88 145", 14, &o, &s, NULL) == TF_OK);
     CHECK(tf_arith_scan_step(s, 0)->verdict == TF_ARITH_OK);
     tf_arith_scan_free(s);
 
@@ -529,7 +536,7 @@ static void test_hostile(void)
     CHECK(tf_arith_find_answer(big, n, NULL, &a) == TF_OK && a.status != TF_ARITH_ANSWER_FOUND);
     free(big);
     double t_big = now() - t0;
-    CHECKF(t_big < 2.0, "1 MB numbers took %.2f s", t_big);
+    CHECKF(t_big < 2.0 * SLOW, "1 MB numbers took %.2f s", t_big);
 
     /* 10,000 nested brackets: "nested too deep", no recursion past the cap */
     char *open = repeat("(", 10000, "", "1", &n);
@@ -607,7 +614,7 @@ static void test_hostile(void)
     double a2 = now();
     CHECKF((a2 - a1) < 8 * (a1 - a0) + 0.05, "4x the text took %.3f s against %.3f s", a2 - a1,
            a1 - a0);
-    CHECKF(a2 - a1 < 5.0, "120,000 steps took %.2f s", a2 - a1);
+    CHECKF(a2 - a1 < 5.0 * SLOW, "120,000 steps took %.2f s", a2 - a1);
     /* the step cap: TF_ERR_TOO_BIG with a message, nothing returned */
     s = (tf_arith_scan *)&o;
     CHECK(tf_arith_scan_text(t2, n2, NULL, &s, &d) == TF_ERR_TOO_BIG && !s &&
@@ -641,7 +648,7 @@ static void test_hostile(void)
     tf_arith_scan_free(s);
     free(big);
     double t_misc = now() - t0;
-    CHECKF(t_misc < 5.0, "hostile texts took %.2f s", t_misc);
+    CHECKF(t_misc < 5.0 * SLOW, "hostile texts took %.2f s", t_misc);
     tf_arith_answer_clear(&a);
     mpq_clear(v);
 }
