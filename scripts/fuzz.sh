@@ -2,6 +2,7 @@
 # fuzz.sh: build the libFuzzer targets with clang (ASan + UBSan) into
 # build-fuzz/ and run each for a bounded time on a copy of its saved corpus.
 #   FUZZ_SECONDS=60 bash scripts/fuzz.sh     (default 30 s per target)
+#   FUZZ_TARGETS="fuzz_arith_expr" bash scripts/fuzz.sh   (some targets only)
 # A crash stops the script with the reproducer path; add the reproducer to
 # tests/fuzz/corpus/<target>/ once fixed so every test run replays it.
 set -euo pipefail
@@ -18,7 +19,7 @@ if [ -n "$need" ]; then
 fi
 bash scripts/setup.sh >/dev/null   # the other dependencies
 CC=clang cmake -S . -B build-fuzz -DTF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets="fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response fuzz_path"
+targets=${FUZZ_TARGETS:-"fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response fuzz_path fuzz_arith_expr fuzz_arith_scan"}
 cmake --build build-fuzz -j "$(nproc)" --target $targets
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 for t in $targets; do

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libcjson-dev
-libcurl4-openssl-dev libssl-dev libzstd-dev libmicrohttpd-dev zstd python3 python3-scipy curl valgrind"
+libcurl4-openssl-dev libssl-dev libzstd-dev libmicrohttpd-dev libgmp-dev zstd python3 python3-scipy curl
+valgrind"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

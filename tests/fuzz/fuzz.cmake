@@ -7,7 +7,9 @@ set(TF_FUZZ_TARGETS
     "fuzz_corpus:tf_farm"
     "fuzz_record:tf_job"
     "fuzz_response:tf_fetch"
-    "fuzz_path:tf_record")
+    "fuzz_path:tf_record"
+    "fuzz_arith_expr:tf_arith"
+    "fuzz_arith_scan:tf_arith")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 name)
