@@ -13,13 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Time limits are for an optimised build; sanitizers and -O0 are slower. */
-#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
-#define SLOW 10.0
-#else
-#define SLOW 1.0
-#endif
-
 static double now(void)
 {
     struct timespec ts;
@@ -514,9 +507,8 @@ static void test_hostile(void)
     mpq_init(v);
     tf_arith_reason r;
     size_t n;
-    double t0 = now();
 
-    /* a 1 MB number: a clear result, fast */
+    /* a 1 MB number: a clear result */
     char *big = repeat("7", 1 << 20, "", "", &n);
     CHECK(tf_arith_eval(big, n, NULL, v, &r, NULL) == TF_ERR_TOO_BIG && r == TF_ARITH_R_TOO_LONG);
     free(big);
@@ -535,8 +527,6 @@ static void test_hostile(void)
     big = repeat("9", 1 << 20, "The answer is ", "", &n);
     CHECK(tf_arith_find_answer(big, n, NULL, &a) == TF_OK && a.status != TF_ARITH_ANSWER_FOUND);
     free(big);
-    double t_big = now() - t0;
-    CHECKF(t_big < 2.0 * SLOW, "1 MB numbers took %.2f s", t_big);
 
     /* 10,000 nested brackets: "nested too deep", no recursion past the cap */
     char *open = repeat("(", 10000, "", "1", &n);
@@ -597,24 +587,19 @@ static void test_hostile(void)
           tf_utf8_invalid_at(d.msg, strlen(d.msg)) == strlen(d.msg));
     CHECK(tf_arith_find_answer(bad, sizeof bad - 1, NULL, &a) == TF_OK);
 
-    /* a long text with many steps: linear (twice the text, about twice the time) */
+    /* a long text with many steps (its time against a text 4x shorter:
+     * bench/arith.sh; here only what the scan finds) */
     tf_arith_opts o = {0};
     o.max_steps = 1 << 20;
     size_t n1, n2;
     char *t1 = repeat("She has 12 * 3 = <<12*3=36>>36 eggs and 1/3 = 0.33.\n", 10000, "", "", &n1);
     char *t2 = repeat("She has 12 * 3 = <<12*3=36>>36 eggs and 1/3 = 0.33.\n", 40000, "", "", &n2);
-    double a0 = now();
     CHECK(tf_arith_scan_text(t1, n1, &o, &s, NULL) == TF_OK && tf_arith_scan_count(s) == 30000);
     tf_arith_scan_free(s);
-    double a1 = now();
     CHECK(tf_arith_scan_text(t2, n2, &o, &s, NULL) == TF_OK && tf_arith_scan_count(s) == 120000);
     tf_arith_tally tl = tf_arith_scan_tally(s, -1);
     CHECK(tl.ok == 120000 && tl.wrong == 0);
     tf_arith_scan_free(s);
-    double a2 = now();
-    CHECKF((a2 - a1) < 8 * (a1 - a0) + 0.05, "4x the text took %.3f s against %.3f s", a2 - a1,
-           a1 - a0);
-    CHECKF(a2 - a1 < 5.0 * SLOW, "120,000 steps took %.2f s", a2 - a1);
     /* the step cap: TF_ERR_TOO_BIG with a message, nothing returned */
     s = (tf_arith_scan *)&o;
     CHECK(tf_arith_scan_text(t2, n2, NULL, &s, &d) == TF_ERR_TOO_BIG && !s &&
@@ -625,9 +610,9 @@ static void test_hostile(void)
     big = repeat("+", (size_t)TF_ARITH_MAX_LINE_TOKENS + 1, "", "", &n);
     CHECK(tf_arith_scan_text(big, n, NULL, &s, &d) == TF_ERR_TOO_BIG && strstr(d.msg, "tokens"));
     free(big);
-    /* many unclosed annotations, \text{ and \boxed{: linear, no crash */
+    /* many unclosed annotations, \text{ and \boxed{: no crash (and no hang:
+     * CTest's timeout) */
     big = repeat("<<1+", 200000, "", ">>", &n);
-    t0 = now();
     CHECK(tf_arith_scan_text(big, n, &o, &s, NULL) == TF_OK);
     tf_arith_scan_free(s);
     free(big);
@@ -647,8 +632,6 @@ static void test_hostile(void)
     CHECK(tf_arith_scan_text(big, n, &o, &s, NULL) == TF_OK);
     tf_arith_scan_free(s);
     free(big);
-    double t_misc = now() - t0;
-    CHECKF(t_misc < 5.0 * SLOW, "hostile texts took %.2f s", t_misc);
     tf_arith_answer_clear(&a);
     mpq_clear(v);
 }
