@@ -28,6 +28,28 @@ static const int known_status[N_STATUS] = {200, 400, 401, 404, 405, 413, 429, 50
 
 /* ----- accounting --------------------------------------------------------- */
 
+/* The arith model's counters into cp: "arith": {"by_mode", "no_place",
+ * "by_style", "reference_wrong", "unknown_question"}. */
+static bool arith_stats(cJSON *cp, const counters *k)
+{
+    cJSON *a = cJSON_AddObjectToObject(cp, "arith");
+    cJSON *bm = a ? cJSON_AddObjectToObject(a, "by_mode") : NULL;
+    cJSON *np = a ? cJSON_AddObjectToObject(a, "no_place") : NULL;
+    cJSON *bs = a ? cJSON_AddObjectToObject(a, "by_style") : NULL;
+    bool ok = bm && np && bs;
+    for (int i = 0; ok && i < TF_SERVE_ARITH_MODE_COUNT; i++) {
+        const char *name = tf_serve_arith_mode_name((tf_serve_arith_mode)i);
+        ok = cJSON_AddNumberToObject(bm, name, (double)k->arith_by_mode[i]) != NULL &&
+             (i == TF_SERVE_ARITH_CORRECT ||
+              cJSON_AddNumberToObject(np, name, (double)k->arith_no_place[i]) != NULL);
+    }
+    for (int i = 0; ok && i < TF_SERVE_ARITH_STYLE_COUNT; i++)
+        ok = cJSON_AddNumberToObject(bs, tf_serve_arith_style_name((tf_serve_arith_style)i),
+                                     (double)k->arith_by_style[i]) != NULL;
+    return ok && cJSON_AddNumberToObject(a, "reference_wrong", (double)k->arith_reference_wrong) &&
+           cJSON_AddNumberToObject(a, "unknown_question", (double)k->arith_unknown);
+}
+
 /* The statistics as JSON (caller frees), taken under the lock. */
 static char *stats_json(server *s)
 {
@@ -67,6 +89,7 @@ static char *stats_json(server *s)
         ok = cJSON_AddNumberToObject(
                  bm, i < TF_SERVE_MODE_COUNT ? tf_serve_mode_name((tf_serve_mode)i) : "replay",
                  (double)k.by_mode[i]) != NULL;
+    ok = ok && arith_stats(cp, &k);
     if (ok)
         out = cJSON_Print(j);
     cJSON_Delete(j);
@@ -100,7 +123,16 @@ static void account(server *s, req *r)
         k->wrong_plan += r->wrong_plan;
         k->prompt_tokens += r->ptok;
         k->completion_tokens += r->ctok;
+        for (int i = 0; i < TF_SERVE_ARITH_MODE_COUNT; i++) {
+            k->arith_by_mode[i] += r->arith_mode[i];
+            k->arith_no_place[i] += r->arith_no_place[i];
+        }
+        for (int i = 0; i < TF_SERVE_ARITH_STYLE_COUNT; i++)
+            k->arith_by_style[i] += r->arith_style[i];
+        k->arith_reference_wrong += r->arith_ref_wrong;
     }
+    if (r->arith_unknown && r->fault == F_NONE)
+        k->arith_unknown++;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -35,6 +35,23 @@ static bool side_value(const tf_opt *o, const char *val, void *dest, tf_diag *wh
     return true;
 }
 
+/* --arith-style: gsm8k, prose, boxed or mix. */
+static bool style_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
+{
+    (void)o;
+    for (int i = 0; i <= TF_SERVE_ARITH_STYLE_COUNT; i++) {
+        const char *name = i < TF_SERVE_ARITH_STYLE_COUNT
+                               ? tf_serve_arith_style_name((tf_serve_arith_style)i)
+                               : "mix";
+        if (!strcmp(val, name)) {
+            *(int *)dest = i;
+            return true;
+        }
+    }
+    tf_diag_set(why, "must be gsm8k, prose, boxed or mix");
+    return false;
+}
+
 /* --model: any name but the empty one (it is echoed in every answer). */
 static bool model_value(const tf_opt *o, const char *val, void *dest, tf_diag *why)
 {
@@ -187,13 +204,77 @@ static const tf_opt serve_table[] = {
      .def = "0"},
     {.kind = TF_OPT_FLAG,
      .name = "reasoning-field",
-     .help = "chat: the trace in message.reasoning_content, the plan in message.content",
+     .help = "chat: the reasoning (maze: the trace; arith: the working) in "
+             "message.reasoning_content, the answer (the plan; the final answer's sentence) in "
+             "message.content",
      .off = offsetof(serve_cli, o.reasoning_field)},
+    {.kind = TF_OPT_FLAG,
+     .name = "think",
+     .help = "the reasoning in <think>...</think> before the answer, in the text (completions, "
+             "and chat without --reasoning-field)",
+     .off = offsetof(serve_cli, o.think)},
     {.kind = TF_OPT_STR,
      .name = "replay",
      .arg = "FILE.jsonl",
      .help = "answer recorded outputs instead: exact prompt match, 404 for an unknown prompt",
      .off = offsetof(serve_cli, o.replay_path)},
+
+    {.kind = TF_OPT_HEADING,
+     .help = "arith (GSM8K-style problems; a prompt that asks a known question gets its "
+             "reference solution, other prompts the maze model):"},
+    {.kind = TF_OPT_STR,
+     .name = "arith-corpus",
+     .arg = "FILE.jsonl",
+     .help = "the problems: one JSON object a line with a question and its reference solution "
+             "(working with <<expr=result>> annotations, then \"#### N\")",
+     .off = offsetof(serve_cli, o.arith_path)},
+    {.kind = TF_OPT_STR,
+     .name = "arith-question-field",
+     .arg = "NAME",
+     .help = "the question's field",
+     .off = offsetof(serve_cli, o.arith_qfield),
+     .def = "question"},
+    {.kind = TF_OPT_STR,
+     .name = "arith-answer-field",
+     .arg = "NAME",
+     .help = "the reference solution's field",
+     .off = offsetof(serve_cli, o.arith_afield),
+     .def = "answer"},
+    {.kind = TF_OPT_CUSTOM,
+     .name = "arith-style",
+     .arg = "gsm8k|prose|boxed|mix",
+     .help = "how answers are written: the reference's annotations and \"#### N\"; equations in "
+             "the prose and \"The answer is N.\"; the same with \\boxed{N}; or drawn per sample",
+     .off = offsetof(serve_cli, o.ao.style),
+     .fn = style_value,
+     .def = "gsm8k"},
+    {.kind = TF_OPT_NUM,
+     .name = "arith-carry-rate",
+     .arg = "P",
+     .help = "fraction of answers with one wrong intermediate result carried through: one wrong "
+             "step, a wrong final answer",
+     .off = offsetof(serve_cli, o.ao.carry_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "arith-fix-rate",
+     .arg = "P",
+     .help = "fraction with one wrong intermediate result that later steps ignore: one wrong "
+             "step, the right final answer",
+     .off = offsetof(serve_cli, o.ao.fix_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "arith-final-rate",
+     .arg = "P",
+     .help = "fraction with right steps and another final answer (the three rates together at "
+             "most 1)",
+     .off = offsetof(serve_cli, o.ao.final_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
 
     {.kind = TF_OPT_HEADING,
      .help = "faults (per attempt at /v1/completions and /v1/chat/completions, drawn from a "
@@ -289,8 +370,10 @@ static const tf_opt_cmd serve_cmd = {
         "An OpenAI-compatible HTTP server that acts as a SYNTHETIC maze-solving model, for\n"
         "tests and demos: it is not a model. It parses the maze in the prompt, runs the\n"
         "farm's A* (a variant drawn from the request) and answers in the prompt's dialect\n"
-        "(searchformer \"start ...\" or beyond \"query ...\"). Answers are a pure function of\n"
-        "(--seed, model, prompt or messages, the request's seed, the sample index).\n"
+        "(searchformer \"start ...\" or beyond \"query ...\"). With --arith-corpus it also\n"
+        "answers the GSM8K-style questions of the corpus from their reference solutions,\n"
+        "with injected slips. Answers are a pure function of (--seed, model, prompt or\n"
+        "messages, the request's seed, the sample index).\n"
         "Endpoints: GET /v1/models, POST /v1/completions, POST /v1/chat/completions,\n"
         "GET /stats, GET /health. See docs/serve.md.\n",
     .epilog = "Prints \"listening on http://HOST:PORT\" when ready; exits 0 on SIGTERM/SIGINT,\n"
@@ -328,6 +411,16 @@ static int parse_args(int argc, char **argv, srv_opts *o)
     if (faults > 1.0 + 1e-9)
         return tf_opt_usage_error(&serve_cmd, "--rate-*", NULL,
                                   "the fault rates add up to %g, more than 1", faults);
+    double flaws = c->ao.carry_rate + c->ao.fix_rate + c->ao.final_rate;
+    if (flaws > 1.0 + 1e-9)
+        return tf_opt_usage_error(&serve_cmd, "--arith-*-rate", NULL,
+                                  "the arith rates add up to %g, more than 1", flaws);
+    if (flaws > 0 && !c->arith_path)
+        return tf_opt_usage_error(&serve_cmd, "--arith-*-rate", NULL,
+                                  "the arith rates need --arith-corpus");
+    if (c->arith_path && c->replay_path)
+        return tf_opt_usage_error(&serve_cmd, "--arith-corpus", NULL,
+                                  "give --arith-corpus or --replay, not both");
     *o = cli.o;
     o->api_key = NULL;
     if (key) {
@@ -355,9 +448,20 @@ int tf_serve_main(int argc, char **argv)
     if (o->replay_path && tf_serve_replay_load(o->replay_path, &s->replay, &d) != TF_OK) {
         fprintf(stderr, "tracefarm serve: --replay %s\n", d.msg);
         rc = 1;
+    } else if (o->arith_path && tf_serve_arith_load(o->arith_path, o->arith_qfield, o->arith_afield,
+                                                    &s->arith, &d) != TF_OK) {
+        fprintf(stderr, "tracefarm serve: --arith-corpus %s\n", d.msg);
+        rc = 1;
     } else {
+        if (s->arith && o->verbose)
+            fprintf(stderr,
+                    "tracefarm serve: --arith-corpus %s: %zu questions (%zu repeated ones "
+                    "dropped)\n",
+                    o->arith_path, tf_serve_arith_count(s->arith),
+                    tf_serve_arith_duplicates(s->arith));
         rc = tf_srv_run(s);
     }
+    tf_serve_arith_free(s->arith);
     tf_serve_replay_free(s->replay);
     tf_srv_ff_free(&s->ff);
     free(o->api_key);

@@ -294,12 +294,39 @@ static void trim(const char *s, size_t *b, size_t *e)
         (*e)--;
 }
 
+/* The text of a --think answer: "<think>\n" R "\n</think>\n\n" A, or A
+ * alone without a reasoning part, or "<think>\n" R when max_tokens cut
+ * the reasoning (cut). NULL on allocation failure; caller frees. */
+static char *think_text(const char *r, size_t rn, const char *a, size_t an, bool cut)
+{
+    tf_buf b;
+    tf_buf_init(&b, rn + an + 64);
+    bool ok = true;
+    if (rn)
+        ok = tf_buf_puts(&b, "<think>\n") == TF_OK && tf_buf_append(&b, r, rn) == TF_OK &&
+             (cut || tf_buf_puts(&b, "\n</think>\n\n") == TF_OK);
+    if (ok && !cut)
+        ok = tf_buf_append(&b, a, an) == TF_OK;
+    if (ok && !b.data)
+        ok = tf_buf_puts(&b, "") == TF_OK;
+    if (!ok) {
+        tf_buf_free(&b);
+        return NULL;
+    }
+    return tf_buf_steal(&b);
+}
+
 /* Add one choice built from the answer text t[0..n): stop sequences cut
- * it first, then max_tokens (finish_reason "length"); for chat with
- * --reasoning-field the trace goes to reasoning_content and the plan part
- * to content, the token budget spent on the trace first. */
+ * it first, then max_tokens (finish_reason "length"). The reasoning part
+ * ends, and the answer part starts, at split (the arith model's final
+ * sentence), or with SIZE_MAX at the first "solution" or "plan" (a maze
+ * answer: the trace is the reasoning). For chat with --reasoning-field the
+ * reasoning goes to reasoning_content and the answer part to content; with
+ * --think (completions, and chat without --reasoning-field) the reasoning
+ * is written in <think>...</think> before the answer part. The token
+ * budget is spent on the reasoning first. */
 static bool add_choice(const srv_opts *o, const creq *q, cJSON *choices, long index, const char *t,
-                       size_t n, long *ctok, long *rtok)
+                       size_t n, size_t split, long *ctok, long *rtok)
 {
     for (int k = 0; k < q->nstop; k++) {
         const char *hit = strstr(t, q->stop[k]); /* t is NUL-terminated at n */
@@ -307,9 +334,10 @@ static bool add_choice(const srv_opts *o, const creq *q, cJSON *choices, long in
             n = (size_t)(hit - t);
     }
     size_t rb = 0, re = 0, cb = 0, ce = n;
-    if (q->chat && o->reasoning_field) {
-        size_t p = plan_part(t, n);
-        if (p < n) {
+    bool field = q->chat && o->reasoning_field, think = o->think && !field;
+    if (field || think) {
+        size_t p = split != SIZE_MAX ? (split < n ? split : n) : plan_part(t, n);
+        if (p < n || split != SIZE_MAX) {
             re = p;
             cb = p;
         }
@@ -331,16 +359,21 @@ static bool add_choice(const srv_opts *o, const creq *q, cJSON *choices, long in
         }
     }
     long rn = count_tokens(t + rb, re - rb), cn = count_tokens(t + cb, ce - cb);
-    *ctok += rn + cn;
-    *rtok += rn;
     cJSON *ch = cJSON_CreateObject();
     if (!ch || !cJSON_AddItemToArray(choices, ch))
         return (cJSON_Delete(ch), false);
     if (!cJSON_AddNumberToObject(ch, "index", (double)index))
         return false;
-    char *content = strndup(t + cb, ce - cb);
+    char *content = think ? think_text(t + rb, re - rb, t + cb, ce - cb, length && ce == cb)
+                          : strndup(t + cb, ce - cb);
     char *reasoning = strndup(t + rb, re - rb);
     bool ok = content && reasoning;
+    if (think) { /* usage counts the text as sent, tags included */
+        cn = ok ? count_tokens(content, strlen(content)) : 0;
+        rn = 0;
+    }
+    *ctok += rn + cn;
+    *rtok += field ? rn : 0;
     if (ok && q->chat) {
         cJSON *m = cJSON_AddObjectToObject(ch, "message");
         ok = m && cJSON_AddStringToObject(m, "role", "assistant") &&
@@ -355,8 +388,10 @@ static bool add_choice(const srv_opts *o, const creq *q, cJSON *choices, long in
 }
 
 /* The answers of a valid request: builds the response JSON into *body. A
- * replayed prompt that is not recorded is a 404; an answer over the cap a
- * 500. Returns the HTTP status; *why explains an error status. */
+ * replayed prompt that is not recorded is a 404, and so is a prompt that
+ * asks no known question and holds no maze with --arith-corpus; an answer
+ * over the cap a 500. Returns the HTTP status; *why explains an error
+ * status. */
 static int answer(server *s, req *r, const creq *q, long ptok, char **body, const char **why)
 {
     const srv_opts *o = &s->o;
@@ -365,6 +400,11 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
         *why = "no recorded output for this prompt (--replay)";
         return 404;
     }
+    long question = s->arith ? tf_serve_arith_match(s->arith, q->prompt, strlen(q->prompt)) : -1;
+    const char *reference = NULL;
+    size_t reflen = 0;
+    if (question >= 0)
+        reference = tf_serve_arith_reference(s->arith, (size_t)question, &reflen);
     cJSON *j = cJSON_CreateObject();
     cJSON *choices = NULL;
     char id[40];
@@ -382,11 +422,30 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
         tf_buf text;
         tf_buf_init(&text, budget);
         const char *t;
-        size_t n;
+        size_t n, split = SIZE_MAX;
         if (s->replay) {
             t = tf_serve_replay_find(s->replay, q->prompt, strlen(q->prompt));
             n = strlen(t);
             r->mode_counts[TF_SERVE_MODE_COUNT]++;
+        } else if (reference) {
+            uint64_t seed = tf_mix64(base + (uint64_t)(i + 1) * TF_RNG_GOLDEN);
+            tf_serve_arith_info info;
+            tf_err e = tf_serve_arith_answer(&o->ao, reference, reflen, seed, &text, &info);
+            if (e != TF_OK) {
+                tf_buf_free(&text);
+                *why = e == TF_ERR_TOO_BIG ? "the answer exceeds 64 MiB" : tf_strerror(e);
+                status = 500;
+                break;
+            }
+            budget -= text.len;
+            r->arith_mode[info.mode]++;
+            if (info.mode != info.drawn)
+                r->arith_no_place[info.drawn]++;
+            r->arith_style[info.style]++;
+            r->arith_ref_wrong += info.reference_wrong;
+            t = text.data ? text.data : "";
+            n = text.len;
+            split = info.answer_at;
         } else {
             uint64_t seed = tf_mix64(base + (uint64_t)(i + 1) * TF_RNG_GOLDEN);
             tf_serve_answer_info info;
@@ -398,13 +457,20 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
                 status = 500;
                 break;
             }
+            if (s->arith && info.mode == TF_SERVE_UNPARSEABLE) {
+                tf_buf_free(&text);
+                *why = "the prompt asks none of the questions of --arith-corpus and holds no maze";
+                r->arith_unknown = true;
+                status = 404;
+                break;
+            }
             budget -= text.len;
             r->mode_counts[info.mode]++;
             r->wrong_plan += info.wrong_plan;
             t = text.data ? text.data : "";
             n = text.len;
         }
-        ok = add_choice(o, q, choices, i, t, n, &ctok, &rtok);
+        ok = add_choice(o, q, choices, i, t, n, split, &ctok, &rtok);
         tf_buf_free(&text);
     }
     if (status == 200 && ok) {
@@ -486,7 +552,10 @@ enum MHD_Result tf_srv_completion(server *s, struct MHD_Connection *c, req *r, b
         status = answer(s, r, &q, ptok, &body, &why);
     }
     const char *type = status == 500 ? "server_error" : "invalid_request_error";
-    const char *code = status == 404 ? (s->replay ? "not_found" : "model_not_found") : NULL;
+    const char *code = status == 404 ? (s->replay          ? "not_found"
+                                        : r->arith_unknown ? "question_not_found"
+                                                           : "model_not_found")
+                                     : NULL;
     if (!body) {
         body = tf_srv_error_json(why, type, code);
         if (!body) {

@@ -5,8 +5,9 @@
  *   http.c    libmicrohttpd: the server's lifecycle and signals, routing,
  *             authorisation, responses, accounting and /stats
  *   proto.c   the OpenAI protocol: completions and chat requests parsed
- *             and validated, answered from the model (model.c) or the
- *             replay table (replay.c) in the response shapes
+ *             and validated, answered from the maze model (model.c), the
+ *             arith model (arith_model.c, its corpus in arith_corpus.c) or
+ *             the replay table (replay.c) in the response shapes
  *   faults.c  injected faults: latency, --fail-first, 429, 500, hangs,
  *             truncated and non-JSON bodies
  *
@@ -39,7 +40,13 @@ typedef struct srv_opts {
     bool strict_model;     /* 404 for another requested model */
     uint64_t seed;         /* server seed, mixed into every answer and fault draw */
     tf_serve_model_opts mo;
-    bool reasoning_field; /* chat: trace in reasoning_content, plan in content */
+    bool reasoning_field;     /* chat: trace in reasoning_content, plan in content */
+    bool think;               /* the reasoning part in <think>...</think> in the text
+                                 (completions; chat without reasoning_field) */
+    const char *arith_path;   /* --arith-corpus FILE.jsonl, or NULL */
+    const char *arith_qfield; /* its question field */
+    const char *arith_afield; /* its reference field */
+    tf_serve_arith_opts ao;   /* style and injection rates */
     long latency_ms, jitter_ms;
     double rate_429, rate_500, rate_hang, rate_truncated, rate_nonjson;
     long retry_after, hang_ms, fail_first;
@@ -75,6 +82,11 @@ typedef struct counters {
     long by_mode[TF_SERVE_MODE_COUNT + 1]; /* last: replay */
     long wrong_plan;
     long prompt_tokens, completion_tokens;
+    long arith_by_mode[TF_SERVE_ARITH_MODE_COUNT];  /* arith choices by what they got */
+    long arith_no_place[TF_SERVE_ARITH_MODE_COUNT]; /* drawn flaws that had no place */
+    long arith_by_style[TF_SERVE_ARITH_STYLE_COUNT];
+    long arith_reference_wrong; /* arith choices whose reference has a wrong step */
+    long arith_unknown;         /* 404s: no known question and no maze */
 } counters;
 
 /* The failure counts of --fail-first, keyed by a hash of the request. */
@@ -87,6 +99,7 @@ typedef struct ff_table {
 typedef struct server {
     srv_opts o;
     tf_serve_replay *replay; /* owned; NULL without --replay */
+    tf_serve_arith *arith;   /* owned; NULL without --arith-corpus */
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC; broadcast when stopping */
     bool stopping;
@@ -108,6 +121,9 @@ typedef struct req {
     int fault;
     long choices, wrong_plan, ptok, ctok;
     long mode_counts[TF_SERVE_MODE_COUNT + 1];
+    long arith_mode[TF_SERVE_ARITH_MODE_COUNT], arith_no_place[TF_SERVE_ARITH_MODE_COUNT];
+    long arith_style[TF_SERVE_ARITH_STYLE_COUNT], arith_ref_wrong;
+    bool arith_unknown;
     struct timespec t0;
     char method[8];
     char path[64];

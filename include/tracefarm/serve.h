@@ -76,6 +76,118 @@ typedef struct tf_serve_answer_info {
 tf_err tf_serve_model_answer(const tf_serve_model_opts *o, const char *prompt, size_t len,
                              uint64_t seed, tf_buf *out, tf_serve_answer_info *info) TF_MUST_USE;
 
+/* ----- the synthetic arith model ------------------------------------------ */
+
+/* What the arith model did with one sample (docs/serve.md, "Arithmetic"). */
+typedef enum tf_serve_arith_mode {
+    TF_SERVE_ARITH_CORRECT = 0, /* the reference's working and answer */
+    TF_SERVE_ARITH_CARRIED,     /* one step's result changed and carried through:
+                                   one wrong step, a wrong final answer */
+    TF_SERVE_ARITH_FIXED,       /* one step's result changed, later steps use the
+                                   right one: one wrong step, the right answer */
+    TF_SERVE_ARITH_FINAL,       /* right steps, another final answer */
+    TF_SERVE_ARITH_MODE_COUNT
+} tf_serve_arith_mode;
+
+/* "correct", "carried", "fixed", "final"; NULL out of range. */
+const char *tf_serve_arith_mode_name(tf_serve_arith_mode m);
+
+/* How the working is written. */
+typedef enum tf_serve_arith_style {
+    TF_SERVE_ARITH_GSM8K = 0, /* the reference's own: calculator annotations
+                                 <<48/2=24>>, the answer as "#### N" */
+    TF_SERVE_ARITH_PROSE,     /* equations in the prose, no annotations;
+                                 "The answer is N." */
+    TF_SERVE_ARITH_BOXED,     /* the same; "The final answer is $\boxed{N}$." */
+    TF_SERVE_ARITH_STYLE_COUNT,
+    TF_SERVE_ARITH_MIX = TF_SERVE_ARITH_STYLE_COUNT /* option only: drawn per sample */
+} tf_serve_arith_style;
+
+/* "gsm8k", "prose", "boxed"; NULL out of range (and for MIX). */
+const char *tf_serve_arith_style_name(tf_serve_arith_style s);
+
+typedef struct tf_serve_arith_opts {
+    int style;         /* a tf_serve_arith_style, or TF_SERVE_ARITH_MIX */
+    double carry_rate; /* fractions of answers in [0, 1], drawn per sample */
+    double fix_rate;   /* from one uniform (cumulative thresholds in this */
+    double final_rate; /* order), so they add up to at most 1 */
+} tf_serve_arith_opts;
+
+typedef struct tf_serve_arith_info {
+    tf_serve_arith_mode mode;   /* what the answer got */
+    tf_serve_arith_mode drawn;  /* what was drawn; differs from mode (which is
+                                   then CORRECT) when the flaw had no place */
+    tf_serve_arith_style style; /* the style written */
+    long step;                  /* carried, fixed: which candidate step was made
+                                   wrong (0-based, text order); else -1 */
+    size_t answer_at;           /* byte offset in the answer where the final
+                                   answer's sentence starts (the working ends
+                                   before it): the split for a reasoning part */
+    bool reference_wrong;       /* the reference itself has a wrong step, so the
+                                   answer has one more than its mode says */
+} tf_serve_arith_info;
+
+/* Answer with the reference solution reference[0..len) (GSM8K: working
+ * with <<expr=result>> annotations, then a line "#### N"), for one sample
+ * whose seed is seed, appending the text to out. A pure function of (o,
+ * reference, seed). Every injected answer is checked by rescanning it
+ * (tf_arith_scan_text, tf_arith_find_answer) against the uninjected one;
+ * a flaw with no place leaves the answer correct (info->mode).
+ * Errors: TF_ERR_PARSE (the reference has no "#### N" line with one plain
+ * number), TF_ERR_TOO_BIG (over out's limit), TF_ERR_NOMEM; out is then
+ * as it was. */
+tf_err tf_serve_arith_answer(const tf_serve_arith_opts *o, const char *reference, size_t len,
+                             uint64_t seed, tf_buf *out, tf_serve_arith_info *info) TF_MUST_USE;
+
+/* ----- the arith corpus: question -> reference ------------------------------ */
+
+typedef struct tf_serve_arith tf_serve_arith; /* opaque */
+
+/* Caps of a corpus (a record past one is refused, naming its line). */
+#define TF_SERVE_ARITH_MAX_LINE ((size_t)1 << 20)    /* one JSONL line */
+#define TF_SERVE_ARITH_MAX_TEXT ((size_t)64 << 10)   /* a question or a reference */
+#define TF_SERVE_ARITH_MAX_RECORDS 1000000L          /* records kept */
+#define TF_SERVE_ARITH_MAX_BYTES ((size_t)256 << 20) /* questions + references kept */
+
+/* An empty table reading fields qfield (the question) and afield (the
+ * reference solution) of each record; NULL names mean "question" and
+ * "answer" (GSM8K). Caller frees with tf_serve_arith_free. */
+tf_err tf_serve_arith_create(const char *qfield, const char *afield,
+                             tf_serve_arith **out) TF_MUST_USE;
+void tf_serve_arith_free(tf_serve_arith *t); /* accepts NULL */
+
+/* Add one JSONL line (any bytes; blank lines are skipped). The line must
+ * be one JSON object whose two fields are non-empty strings of valid
+ * UTF-8 without NUL, of at most TF_SERVE_ARITH_MAX_TEXT bytes, and whose
+ * reference ends with a "#### N" line with one number. A question seen
+ * before keeps its first reference (tf_serve_arith_duplicates counts the
+ * others). Errors: TF_ERR_PARSE (a bad line: d says why, without the line
+ * number), TF_ERR_TOO_BIG (a cap), TF_ERR_NOMEM. */
+tf_err tf_serve_arith_add_line(tf_serve_arith *t, const char *line, size_t len,
+                               tf_diag *d) TF_MUST_USE;
+
+/* Load a JSONL file (line by line through a capped buffer). Errors as
+ * tf_serve_arith_add_line, and TF_ERR_IO, with d naming the file and the
+ * line; a file without any record is TF_ERR_PARSE. */
+tf_err tf_serve_arith_load(const char *path, const char *qfield, const char *afield,
+                           tf_serve_arith **out, tf_diag *d) TF_MUST_USE;
+
+/* Records kept, and records dropped as repeated questions. */
+size_t tf_serve_arith_count(const tf_serve_arith *t);
+size_t tf_serve_arith_duplicates(const tf_serve_arith *t);
+
+/* The question a prompt asks (docs/serve.md, "Finding the question"):
+ * the index of the question the prompt is (surrounding whitespace
+ * ignored), else of the known question that starts last in the prompt
+ * (the longest of those starting there); -1 for none. Linear in len: the
+ * search compares at most 4 len + 1 MiB bytes, and a prompt that would
+ * need more is answered -1. */
+long tf_serve_arith_match(const tf_serve_arith *t, const char *prompt, size_t len);
+
+/* Question and reference i (i < count); NUL-terminated, owned by t. */
+const char *tf_serve_arith_question(const tf_serve_arith *t, size_t i, size_t *len);
+const char *tf_serve_arith_reference(const tf_serve_arith *t, size_t i, size_t *len);
+
 /* ----- replay ------------------------------------------------------------ */
 
 typedef struct tf_serve_replay tf_serve_replay; /* opaque: prompt -> output */

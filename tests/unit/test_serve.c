@@ -1123,6 +1123,198 @@ static void test_server_misc(void)
     }
 }
 
+/* --arith-corpus: a templated prompt that asks a known question gets its
+ * reference solution with the flaw of the options, in both APIs; the
+ * reasoning field and --think split it before the final answer; a maze
+ * still gets the maze model; an unknown question is a 404; /stats counts
+ * what was injected; bad options and a bad corpus stop the server. */
+static void test_server_arith(void)
+{
+    const char *corpus = tmp_path("arith.jsonl");
+    FILE *f = fopen(corpus, "w");
+    fputs("{\"question\": \"Janet's ducks lay 16 eggs per day. She eats three and bakes with "
+          "four. She sells the rest for $2 each. How much does she make?\", \"answer\": \"Janet "
+          "sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs a day.\\nShe makes 9 * 2 = $<<9*2=18>>18 "
+          "every day.\\n#### 18\"}\n",
+          f);
+    fputs("{\"question\": \"A robe takes 2 bolts of blue fiber and half that much white fiber. "
+          "How many bolts in total does it take?\", \"answer\": \"It takes 2/2=<<2/2=1>>1 bolt "
+          "of white fiber\\nSo the total is 2+1=<<2+1=3>>3 bolts\\n#### 3\"}\n",
+          f);
+    fclose(f);
+    const char *janet = "Solve it.\nQuestion: Janet's ducks lay 16 eggs per day. She eats three "
+                        "and bakes with four. She sells the rest for $2 each. How much does she "
+                        "make?\nAnswer:";
+    const char *stats = tmp_path("arith-stats.json");
+    unlink(stats);
+    srv s = {0};
+    resp r;
+    CHECK(srv_start(&s, "arith", "--arith-corpus", corpus, "--arith-fix-rate", "1",
+                    "--reasoning-field", "--stats-file", stats, "--rows", "4", "--cols", "4", END));
+    if (s.pid > 0) {
+        char *body = completion_body(janet, false, "{\"n\": 3, \"seed\": 7}");
+        http(&s, "POST", "/v1/completions", body, NULL, 5000, &r);
+        free(body);
+        cJSON *j = resp_json(&r);
+        CHECK(r.status == 200 && cJSON_GetArraySize(cJSON_GetObjectItem(j, "choices")) == 3);
+        for (int i = 0; i < 3; i++) {
+            char *t = j ? choice_text(j, i, NULL) : NULL;
+            /* fixed: the first result is wrong, the second step uses 9 */
+            CHECKF(t && strstr(t, "Janet sells 16 - 3 - 4 = <<16-3-4=") &&
+                       !strstr(t, "<<16-3-4=9>>") &&
+                       strstr(t, "She makes 9 * 2 = $<<9*2=18>>18 every day.\n#### 18"),
+                   "%s", t ? t : "(null)");
+            free(t);
+        }
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
+        /* chat, with the reasoning field: the working, then "#### 18" */
+        body = completion_body(janet, true, "{\"seed\": 7}");
+        http(&s, "POST", "/v1/chat/completions", body, NULL, 5000, &r);
+        j = resp_json(&r);
+        const cJSON *m = cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(j, "choices"), 0), "message");
+        const cJSON *c = cJSON_GetObjectItem(m, "content"),
+                    *rc = cJSON_GetObjectItem(m, "reasoning_content");
+        CHECKF(r.status == 200 && cJSON_IsString(c) && !strcmp(c->valuestring, "#### 18") &&
+                   cJSON_IsString(rc) && !strncmp(rc->valuestring, "Janet sells", 11) &&
+                   strstr(rc->valuestring, "every day.") && !strstr(rc->valuestring, "####"),
+               "%s", r.body.data ? r.body.data : "");
+        CHECK(num(j, "usage.completion_tokens_details.reasoning_tokens") ==
+              num(j, "usage.completion_tokens") - 2);
+        cJSON_Delete(j);
+        /* the same request, the same bytes */
+        resp r2;
+        http(&s, "POST", "/v1/chat/completions", body, NULL, 5000, &r2);
+        CHECK(r.body.len && r2.body.len == r.body.len &&
+              !memcmp(r.body.data, r2.body.data, r.body.len));
+        tf_buf_free(&r2.body);
+        tf_buf_free(&r.body);
+        free(body);
+        /* max_tokens goes to the working first */
+        body = completion_body(janet, true, "{\"seed\": 7, \"max_tokens\": 3}");
+        http(&s, "POST", "/v1/chat/completions", body, NULL, 5000, &r);
+        free(body);
+        j = resp_json(&r);
+        const char *fin = NULL;
+        char *t = j ? choice_text(j, 0, &fin) : NULL;
+        CHECKF(t && !strcmp(t, "Janet sells 16 ") && !strcmp(fin, "length"), "%s",
+               t ? t : "(null)");
+        free(t);
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
+        /* the other question, asked as it is */
+        body = completion_body("A robe takes 2 bolts of blue fiber and half that much white "
+                               "fiber. How many bolts in total does it take?",
+                               false, NULL);
+        http(&s, "POST", "/v1/completions", body, NULL, 5000, &r);
+        free(body);
+        j = resp_json(&r);
+        t = j ? choice_text(j, 0, NULL) : NULL;
+        CHECKF(r.status == 200 && t && strstr(t, "It takes 2/2=<<2/2=") &&
+                   strstr(t, "So the total is 2+1=<<2+1=3>>3 bolts\n#### 3"),
+               "%s", t ? t : "(null)");
+        free(t);
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
+        /* a maze is still a maze; an unknown question is a 404 */
+        tf_maze_verdict v;
+        tf_buf prompt;
+        tf_maze *mz = make_maze(TF_MAZE_GEN_WILSON, 4, 4, 5, TF_MAZE_SEARCHFORMER, &prompt);
+        CHECK(mz && ask_verify(&s, mz, TF_MAZE_SEARCHFORMER, prompt.data, false, NULL, &v, NULL) &&
+              v.plan_valid);
+        tf_maze_free(mz);
+        tf_buf_free(&prompt);
+        http(&s, "POST", "/v1/completions", "{\"prompt\": \"How many ducks are there?\"}", NULL,
+             5000, &r);
+        j = resp_json(&r);
+        const cJSON *err = cJSON_GetObjectItem(j, "error");
+        const cJSON *code = cJSON_GetObjectItem(err, "code");
+        CHECKF(r.status == 404 && cJSON_IsString(code) &&
+                   !strcmp(code->valuestring, "question_not_found"),
+               "%ld %s", r.status, r.body.data ? r.body.data : "");
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
+        CHECK(srv_stop(&s) == 0);
+        char *st = slurp(stats);
+        j = st ? cJSON_Parse(st) : NULL;
+        CHECKF(num(j, "completions.arith.by_mode.fixed") == 7 &&
+                   num(j, "completions.arith.by_mode.correct") == 0 &&
+                   num(j, "completions.arith.no_place.fixed") == 0 &&
+                   num(j, "completions.arith.by_style.gsm8k") == 7 &&
+                   num(j, "completions.arith.unknown_question") == 1 &&
+                   num(j, "completions.by_mode.correct") == 1 && num(j, "completions.choices") == 8,
+               "%s", st ? st : "(null)");
+        cJSON_Delete(j);
+        free(st);
+    }
+
+    /* --think, prose, every answer carried */
+    CHECK(srv_start(&s, "arith-think", "--arith-corpus", corpus, "--arith-carry-rate", "1",
+                    "--arith-style", "prose", "--think", END));
+    if (s.pid > 0) {
+        char *body = completion_body(janet, false, NULL);
+        http(&s, "POST", "/v1/completions", body, NULL, 5000, &r);
+        free(body);
+        cJSON *j = resp_json(&r);
+        char *t = j ? choice_text(j, 0, NULL) : NULL;
+        long a = -1, b = -1, c = -1;
+        bool shaped = t && sscanf(t,
+                                  "<think>\nJanet sells 16 - 3 - 4 = %ld duck eggs a day.\nShe "
+                                  "makes %ld * 2 = $%ld every day.\n</think>\n\nThe answer is",
+                                  &a, &b, &c) == 3;
+        CHECKF(shaped && a != 9 && a == b && c == 2 * a &&
+                   strstr(t, "</think>\n\nThe answer is ") &&
+                   strtol(strstr(t, "answer is ") + 10, NULL, 10) == c,
+               "%s", t ? t : "(null)");
+        CHECKF(num(j, "usage.completion_tokens") == 28, "%ld", num(j, "usage.completion_tokens"));
+        free(t);
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
+        http(&s, "GET", "/stats", NULL, NULL, 5000, &r);
+        j = resp_json(&r);
+        CHECK(num(j, "completions.arith.by_mode.carried") == 1 &&
+              num(j, "completions.arith.by_style.prose") == 1);
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
+        CHECK(srv_stop(&s) == 0);
+    }
+
+    /* bad options exit 2, a bad corpus 1 naming its line */
+    static const char *const bads[][5] = {
+        {"--arith-carry-rate", "0.6", "--arith-fix-rate", "0.6", "--arith-corpus"},
+        {"--arith-carry-rate", "0.5", NULL, NULL, NULL},
+        {"--arith-style", "latex", "--arith-corpus", NULL, NULL},
+        {"--replay", "x.jsonl", "--arith-corpus", NULL, NULL}};
+    for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int dn = open("/dev/null", O_WRONLY);
+            dup2(dn, 2);
+            const char *argv[8] = {"test_serve", "serve"};
+            int n = 2;
+            for (int k = 0; k < 5 && bads[i][k]; k++)
+                argv[n++] = bads[i][k];
+            if (!strcmp(argv[n - 1], "--arith-corpus"))
+                argv[n++] = corpus;
+            argv[n] = NULL;
+            execv("/proc/self/exe", (char *const *)argv);
+            _exit(127);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s: status %d", bads[i][0], st);
+    }
+    f = fopen(corpus, "a");
+    fputs("{\"question\": \"What is 1+1?\", \"answer\": \"It is 2.\"}\n", f);
+    fclose(f);
+    CHECK(!srv_start(&s, "arith-bad", "--arith-corpus", corpus, END) && s.pid == 0);
+    char *err = slurp(s.err);
+    CHECKF(err && strstr(err, "--arith-corpus ") && strstr(err, "arith.jsonl:3: field \"answer\""),
+           "%s", err ? err : "(null)");
+    free(err);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "serve"))
@@ -1137,6 +1329,7 @@ int main(int argc, char **argv)
     test_server_flaws();
     test_server_faults();
     test_server_misc();
+    test_server_arith();
     curl_global_cleanup();
     return tf_test_done();
 }
