@@ -19,7 +19,7 @@ if [ -n "$need" ]; then
 fi
 bash scripts/setup.sh >/dev/null   # the other dependencies
 CC=clang cmake -S . -B build-fuzz -DTF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=${FUZZ_TARGETS:-"fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response fuzz_path fuzz_arith_expr fuzz_arith_scan"}
+targets=${FUZZ_TARGETS:-"fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response fuzz_path fuzz_arith_expr fuzz_arith_scan fuzz_serve_arith"}
 cmake --build build-fuzz -j "$(nproc)" --target $targets
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 for t in $targets; do

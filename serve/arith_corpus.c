@@ -409,15 +409,18 @@ long tf_serve_arith_match(const tf_serve_arith *t, const char *p, size_t len)
 {
     if (!t || !p || t->n == 0)
         return -1;
-    /* the prompt is a question */
+    /* the prompt is a question, as it is or without surrounding whitespace */
     size_t b = 0, e = len;
     while (b < e && is_ws(p[b]))
         b++;
     while (e > b && is_ws(p[e - 1]))
         e--;
-    uint32_t i = itable_get(&t->full, full_hash(p + b, e - b));
-    if (i != NONE && t->recs[i].qlen == e - b && memcmp(t->recs[i].q, p + b, e - b) == 0)
-        return (long)i;
+    for (int k = 0; k < 2; k++) {
+        size_t qb = k ? b : 0, qe = k ? e : len;
+        uint32_t i = itable_get(&t->full, full_hash(p + qb, qe - qb));
+        if (i != NONE && t->recs[i].qlen == qe - qb && memcmp(t->recs[i].q, p + qb, qe - qb) == 0)
+            return (long)i;
+    }
     if (len < WINDOW || t->win.n == 0)
         return -1;
     /* the question starting last in it: windows from the end backwards,

@@ -1,15 +1,19 @@
 /* serve.h: "tracefarm serve", an OpenAI-compatible HTTP server on loopback
- * that acts as a SYNTHETIC maze-solving model, for tests and demos.
+ * that acts as a SYNTHETIC maze-solving model, for tests and demos, and
+ * with a corpus of GSM8K-style problems as a synthetic solver of those.
  *
  * It is not a model: it parses the maze in the prompt, runs the farm's A*
  * (a variant picked from the request's seed) and answers in the prompt's
  * dialect, optionally with the flaws studies report (invalid steps,
- * swapped traces, length noise, wrong plans), and optionally with network
- * faults (latency, 429, 500, hangs, truncated and non-JSON bodies).
- * docs/serve.md is the reference.
+ * swapped traces, length noise, wrong plans); it answers a known math
+ * question with its reference solution, optionally with one slip (carried
+ * through, silently fixed, a wrong final answer); and optionally it has
+ * network faults (latency, 429, 500, hangs, truncated and non-JSON
+ * bodies). docs/serve.md is the reference.
  *
- * The model (tf_serve_model_answer) and the replay table are pure or
- * file-only and tested alone; tf_serve_main is the HTTP server.
+ * The models (tf_serve_model_answer, tf_serve_arith_answer), the arith
+ * corpus and the replay table are pure or file-only and tested alone;
+ * tf_serve_main is the HTTP server.
  */
 #ifndef TRACEFARM_SERVE_H
 #define TRACEFARM_SERVE_H
