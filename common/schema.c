@@ -175,13 +175,15 @@ static tf_err read_value(const tf_key *k, const tf_key_ctx *ctx, cJSON *v, void 
     case TF_KEY_INT:
         ok = cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= k->lo &&
              v->valuedouble <= k->hi && v->valuedouble == floor(v->valuedouble);
-        if (ok && field)
-            *(long *)field = (long)v->valuedouble;
+        if (ok && field) {
+            long x = (long)v->valuedouble;
+            memcpy(field, &x, sizeof x);
+        }
         break;
     case TF_KEY_NUMBER:
         ok = cJSON_IsNumber(v) && v->valuedouble >= k->lo && v->valuedouble <= k->hi;
         if (ok && field)
-            *(double *)field = v->valuedouble;
+            memcpy(field, &v->valuedouble, sizeof(double));
         break;
     case TF_KEY_BOOL:
         ok = cJSON_IsBool(v);

@@ -770,6 +770,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
             MPI_Abort(comm, TF_EXIT_FATAL);
         }
     }
+    // cppcheck-suppress unreadVariable ; read through c.ri
     ri.t_planned = MPI_Wtime();
 
     /* Host names for run.json. */
@@ -782,7 +783,9 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
         c.shards_by_rank = calloc((size_t)nranks, sizeof *c.shards_by_rank);
         if (!hosts || !c.shards_by_rank)
             MPI_Abort(comm, TF_EXIT_FATAL);
+        // cppcheck-suppress unreadVariable ; read through c.ri
         ri.hosts = hosts;
+        // cppcheck-suppress unreadVariable ; read through c.ri
         ri.shards_by_rank = c.shards_by_rank;
     }
     MPI_Gather(host, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, hosts, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0,
@@ -796,6 +799,7 @@ int tf_run(MPI_Comm parent, const tf_run_opts *o)
     else
         outcome =
             tf_worker_loop(comm, &job->work, partdir, &g_signal) ? TF_QUEUE_FAILED : TF_QUEUE_DONE;
+    // cppcheck-suppress unreadVariable ; read through c.ri
     ri.t_worked = MPI_Wtime();
     if (rank == 0) {
         tf_progress_running(c.progress, 0);

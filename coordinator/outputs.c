@@ -447,11 +447,7 @@ static void hist_text(const cJSON *h, int statuses, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
-    const cJSON *e;
-    cJSON_ArrayForEach(e, h)
-    {
-        if (used >= n)
-            break;
+    for (const cJSON *e = h ? h->child : NULL; e && used < n; e = e->next) {
         int none = statuses && strcmp(e->string, "0") == 0;
         int m = snprintf(buf + used, n - used, "%s%s%s %" PRIu64, used ? ", " : "",
                          statuses && !none ? "HTTP " : "", none ? "no response" : e->string,
@@ -488,8 +484,9 @@ void tf_shortfall_of(const tf_job *job, const cJSON *overall, tf_shortfall *f)
 
 void tf_warn_shortfall(const tf_job *job, const cJSON *overall, const tf_shortfall *f)
 {
-    char pct[16], kinds[512], st[256];
+    char pct[16];
     if (f->errors_over) {
+        char kinds[512], st[256];
         pct_text(f->item_errors, f->items, pct, sizeof pct);
         hist_text(cJSON_GetObjectItemCaseSensitive(overall, "item_error_kinds"), 0, kinds,
                   sizeof kinds);

@@ -1412,9 +1412,9 @@ tf_err tf_corpus_sniff(const char *path, tf_diag *what)
         /* the decompressed start of the file, up to TF_SNIFF_BYTES */
         src s;
         e = src_init(&s, fd, path, true);
-        size_t have = 0;
-        bool at_eof = false;
         if (e == TF_OK) {
+            size_t have = 0;
+            bool at_eof = false;
             src_start(&s, 0, UINT64_MAX, UINT64_MAX);
             while (have < TF_SNIFF_BYTES) {
                 const unsigned char *p;

@@ -78,14 +78,15 @@ static long get_models(const tf_fetch_opts *o, const char *base, tf_buf *body)
             free(line);
         }
     }
-    long timeout = o->timeout_ms < 30000 ? o->timeout_ms : 30000;
+    /* the job's timeout, at most 30 s (0: none given) */
+    long timeout = o->timeout_ms > 0 && o->timeout_ms < 30000 ? o->timeout_ms : 30000;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_models);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout > 0 ? timeout : 30000);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tracefarm/" TF_VERSION);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     long status = 0;

@@ -19,7 +19,12 @@
 
 /* The top level's scalar keys (corpus and group_by go to the private part). */
 typedef struct top {
-    char *name, *description, *domain, *output;
+    char *name;
+    /* checked and filled by top_keys; the domain itself is found first
+     * (find_domain), as its name is also its section's */
+    // cppcheck-suppress unusedStructMember
+    char *domain;
+    char *output;
     int source; /* tf_source_kind */
     long shard_items, max_line_bytes, straggler_seconds;
     double warn_share;
@@ -317,7 +322,7 @@ static tf_err check_repeats(const tf_job_priv *p, const cJSON *list, const char 
     if (second == SIZE_MAX)
         return TF_OK;
     char where[2][600];
-    size_t at[2] = {first, second};
+    const size_t at[2] = {first, second};
     for (int k = 0; k < 2; k++) {
         size_t e = p->corpus_idx[at[k]];
         const cJSON *pat = cJSON_GetArrayItem(list, (int)e);
@@ -563,9 +568,10 @@ static tf_err parse_fields(tf_job *j, const tf_domain *dom, tf_diag *d)
         if (!cJSON_GetObjectItemCaseSensitive(f, "output") && !cJSON_AddNullToObject(f, "output"))
             err = TF_ERR_NOMEM;
     }
-    tf_schema tables[2] = {{generic_keys, NGENERIC, &p->gf}, {dkeys, n, p->dfield}};
-    if (err == TF_OK)
+    if (err == TF_OK) {
+        tf_schema tables[2] = {{generic_keys, NGENERIC, &p->gf}, {dkeys, n, p->dfield}};
         err = tf_schema_apply(tables, 2, f, "fields", p->origin, d);
+    }
     const char *const given[6] = {p->gf.id,     p->gf.tokens,    p->gf.prompt,
                                   p->gf.output, p->gf.reasoning, p->gf.messages};
     for (size_t k = 0; err == TF_OK && k < NGENERIC; k++) {

@@ -14,7 +14,7 @@ if [ "${1:-}" = "--sanitize" ]; then
 else
     BUILD=build
 fi
-bash scripts/setup.sh
+TF_TEST=1 bash scripts/setup.sh
 . scripts/env.sh
 cd "$BUILD"
 ctest --output-on-failure -j "$(nproc)" "$@"

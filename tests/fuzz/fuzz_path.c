@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     tf_path *p = NULL;
     tf_err err = tf_path_compile(text, &p, NULL);
-    if ((err == TF_OK) != (p != NULL) || (err != TF_OK && err != TF_ERR_SPEC && err != TF_ERR_NOMEM))
+    if ((err == TF_OK) != (p != NULL) ||
+        (err != TF_OK && err != TF_ERR_SPEC && err != TF_ERR_NOMEM))
         abort();
     if (p) {
         if (strcmp(tf_path_text(p), text) != 0)

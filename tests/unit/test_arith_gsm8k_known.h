@@ -139,4 +139,4 @@
 {1245, 177, "unparsed", "s + 5s - 4 = 116"}, /* variable */
 {1245, 224, "unparsed", "6s - 4 = 116"}, /* variable */
 {1317, 149, "unparsed", "2C+80-4C=70"}, /* variable */
-/* clang-format on */
+    /* clang-format on */

@@ -518,7 +518,8 @@ static void test_fail_fast_offline(void)
     CHECK(tf_fetch_request_text(f, "P", 7, 1, &url, &body) == TF_OK);
     char seed[64];
     snprintf(seed, sizeof seed, "\"seed\":%llu", (unsigned long long)tf_fetch_sample_seed(7, 1));
-    CHECKF(body && strstr(body, "\"prompt\":\"P\"") && strstr(body, seed), "%s", body);
+    CHECKF(body && strstr(body, "\"prompt\":\"P\"") && strstr(body, seed), "%s",
+           body ? body : "(no body)");
     free(body);
     tf_fetch_free(f);
 }

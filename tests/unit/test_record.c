@@ -114,7 +114,8 @@ static void test_records(void)
     CHECKF(rec.key && strcmp(rec.key, "[\"wilson\",[1]]") == 0, "key %s", rec.key);
     /* the same values for the item, keyed by the group_by paths as written */
     char *grp = rec.group ? cJSON_PrintUnformatted(rec.group) : NULL;
-    CHECKF(grp && strcmp(grp, "{\"g\":\"wilson\",\"h.x\":[1]}") == 0, "group %s", grp);
+    CHECKF(grp && strcmp(grp, "{\"g\":\"wilson\",\"h.x\":[1]}") == 0, "group %s",
+           grp ? grp : "(none)");
     free(grp);
     tf_record_clear(&rec);
     CHECK(!rec.json && !rec.key && !rec.group);
@@ -159,7 +160,7 @@ static void test_records(void)
     parse(NULL, 0, &rec);
     CHECK(!rec.error_kind && !rec.json && rec.key && strcmp(rec.key, "[null,null]") == 0);
     grp = rec.group ? cJSON_PrintUnformatted(rec.group) : NULL;
-    CHECKF(grp && strcmp(grp, "{\"g\":null,\"h.x\":null}") == 0, "group %s", grp);
+    CHECKF(grp && strcmp(grp, "{\"g\":null,\"h.x\":null}") == 0, "group %s", grp ? grp : "(none)");
     free(grp);
     tf_record_clear(&rec);
     /* without group_by: neither key nor group */

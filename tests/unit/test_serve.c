@@ -468,8 +468,8 @@ static void http(const srv *s, const char *method, const char *path, const char 
     snprintf(url, sizeof url, "http://127.0.0.1:%ld%s", s->port, path);
     CURL *c = curl_easy_init();
     struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
-    char ah[256];
     if (auth) {
+        char ah[256];
         snprintf(ah, sizeof ah, "Authorization: Bearer %s", auth);
         hs = curl_slist_append(hs, ah);
     }
@@ -584,7 +584,7 @@ static bool ask_verify(const srv *s, const tf_maze *m, tf_maze_dialect d, const 
  * stats file, the listening line, a clean SIGTERM. */
 static void test_server_basics(void)
 {
-    srv s;
+    srv s = {0};
     const char *stats = tmp_path("basics-stats.json");
     unlink(stats);
     CHECK(srv_start(&s, "basics", "--rows", "10", "--cols", "10", "--seed", "3", "--stats-file",
@@ -814,7 +814,7 @@ static void test_server_flaws(void)
              {"--length-noise-rate", false, true},
              {"--wrong-plan-rate", true, false}};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-        srv s;
+        srv s = {0};
         CHECK(srv_start(&s, "flaws", "--rows", "9", "--cols", "9", f[i].flag, "1",
                         "--reasoning-field", "--idle-exit", "60", END));
         if (s.pid <= 0)
@@ -842,7 +842,7 @@ static void test_server_flaws(void)
     }
 
     /* --reasoning-field: the trace in reasoning_content, the plan in content */
-    srv s;
+    srv s = {0};
     CHECK(srv_start(&s, "reasoning", "--rows", "9", "--cols", "9", "--reasoning-field", END));
     if (s.pid <= 0)
         return;
@@ -895,7 +895,7 @@ static void *hang_thread(void *p)
 static void test_server_faults(void)
 {
     const char *p = "{\"prompt\": \"start 0 0 goal 1 1\"}";
-    srv s;
+    srv s = {0};
     resp r;
     CHECK(srv_start(&s, "429", "--rows", "3", "--cols", "3", "--rate-429", "1", "--retry-after",
                     "7", END));
@@ -1036,7 +1036,7 @@ static void test_server_misc(void)
     FILE *f = fopen(path, "w");
     fputs("{\"prompt\": \"start 0 0 goal 1 0\", \"output\": \"create 0 0 c0 c1 plan 0 0\"}\n", f);
     fclose(f);
-    srv s;
+    srv s = {0};
     resp r;
     CHECK(srv_start(&s, "replay", "--replay", path, END));
     if (s.pid > 0) {
