@@ -6,8 +6,9 @@
 #include <string.h>
 
 extern const tf_domain tf_domain_maze;
+extern const tf_domain tf_domain_arith;
 
-static const tf_domain *const domains[] = {&tf_domain_maze, NULL};
+static const tf_domain *const domains[] = {&tf_domain_maze, &tf_domain_arith, NULL};
 
 const tf_domain *const *tf_domains(void)
 {

@@ -9,6 +9,10 @@
  *                                      "fields" (paths, messages, reasoning)
  *    "expect": {"trace_valid": false, "first_error": "create_non_neighbor", ...},
  *    "absent": ["reasoning_from", ...] optional: keys the item must not have
+ *    "line": "{...}"                   optional: the corpus line itself, as raw
+ *                                      text, for bytes a case file cannot carry
+ *                                      through a JSON parse (a \u0000 escape,
+ *                                      trailing data, malformed JSON)
  *    ...every other key is a field of the record}
  *
  * The record goes the way of a corpus line with source "record": the
@@ -20,6 +24,12 @@
  * "expect" must be in it with an equal value ("error": a part of the
  * reason). A key that is not in the item fails the case, so a typo cannot
  * skip a check. Each domain must have at least MIN_CASES cases.
+ *
+ * A case file is read whole (up to MAX_CASE_BYTES, so that hostile records
+ * of a megabyte fit). A \u0000 escape in a case file's record is refused:
+ * cJSON would end the string there and the record would silently lose the
+ * rest; such a line goes in "line", where it reaches the record module as
+ * written.
  */
 #include "tf_test.h"
 #include "tracefarm/domain.h"
@@ -33,10 +43,28 @@
 
 #define MIN_CASES 10
 #define MAX_CASES 4096
+#define MAX_CASE_BYTES (8 << 20)
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Offset of a \u0000 escape in s[0..n) (an odd run of backslashes before
+ * "u0000"), or n. */
+static size_t nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++) {
+        if (s[i] != '\\')
+            continue;
+        size_t j = i;
+        while (j < n && s[j] == '\\')
+            j++;
+        if ((j - i) % 2 == 1 && j + 5 <= n && memcmp(s + j, "u0000", 5) == 0)
+            return j - 1;
+        i = j - 1;
+    }
+    return n;
 }
 
 static cJSON *read_json(const char *path)
@@ -44,11 +72,22 @@ static cJSON *read_json(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    char *buf = malloc(MAX_CASE_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MAX_CASE_BYTES, f) : 0;
+    int more = buf && fgetc(f) != EOF;
     fclose(f);
+    if (!buf)
+        return NULL;
     buf[n] = '\0';
-    return cJSON_ParseWithLength(buf, n);
+    size_t nul = nul_escape(buf, n);
+    CHECKF(!more, "%s: over %d bytes", path, MAX_CASE_BYTES);
+    CHECKF(nul == n,
+           "%s: a \\u0000 escape at byte %zu would cut its string: put the record in "
+           "\"line\"",
+           path, nul);
+    cJSON *j = more || nul != n ? NULL : cJSON_ParseWithLength(buf, n);
+    free(buf);
+    return j;
 }
 
 /* The job of a case: a minimal spec of the domain plus the case's "job". */
@@ -74,11 +113,59 @@ static tf_job *case_job(const tf_domain *dom, const cJSON *extra, const char *fi
     return job;
 }
 
+/* The facts of a verified item agree with its fields where they say the
+ * same thing (the keys both domains have, when the item has them), a flag
+ * is set exactly when the item's field of its name is true (domain.h), and
+ * only declared flags are set. */
+static void check_facts(const tf_domain *dom, const cJSON *item, const tf_facts *f,
+                        const char *file)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "trace_valid");
+    CHECKF(!v || cJSON_IsTrue(v) == f->trace_valid, "%s: facts.trace_valid", file);
+    v = cJSON_GetObjectItemCaseSensitive(item, "trace_valid_strict");
+    CHECKF(!v || cJSON_IsTrue(v) == f->trace_valid_strict, "%s: facts.trace_valid_strict", file);
+    CHECKF(f->trace_valid == (f->first_error == NULL), "%s: facts.first_error", file);
+    CHECKF(f->trace_valid_strict == (f->strict_first_error == NULL), "%s: facts.strict_first_error",
+           file);
+    static const char *const codes[] = {"first_error", "strict_first_error"};
+    const char *fcodes[] = {f->first_error, f->strict_first_error};
+    for (int k = 0; k < 2; k++) {
+        v = cJSON_GetObjectItemCaseSensitive(item, codes[k]);
+        CHECKF(!v || (cJSON_IsNull(v) && !fcodes[k]) ||
+                   (cJSON_IsString(v) && fcodes[k] && strcmp(v->valuestring, fcodes[k]) == 0),
+               "%s: facts.%s differs from the item's", file, codes[k]);
+    }
+    static const char *const counts[] = {"first_error_step", "complexity"};
+    const long fcounts[] = {f->first_error_step, f->complexity};
+    for (int k = 0; k < 2; k++) {
+        v = cJSON_GetObjectItemCaseSensitive(item, counts[k]);
+        CHECKF(!v || (cJSON_IsNull(v) && fcounts[k] < 0) ||
+                   (cJSON_IsNumber(v) && v->valuedouble == (double)fcounts[k]),
+               "%s: facts.%s %ld differs from the item's", file, counts[k], fcounts[k]);
+    }
+    /* a flag is set exactly when the item's field of its name is true
+     * (domain.h), and only declared flags are set */
+    for (size_t k = 0; k < dom->nflags; k++) {
+        const char *name = dom->flags[k];
+        int set = 0;
+        for (size_t m = 0; m < f->nflags; m++)
+            set |= strcmp(f->flags[m], name) == 0;
+        CHECKF(set == cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, name)),
+               "%s: flag %s: set %d, item field differs", file, name, set);
+    }
+    for (size_t m = 0; m < f->nflags; m++) {
+        int declared = 0;
+        for (size_t k = 0; k < dom->nflags; k++)
+            declared |= strcmp(f->flags[m], dom->flags[k]) == 0;
+        CHECKF(declared, "%s: flag %s is not declared by the domain", file, f->flags[m]);
+    }
+}
+
 /* The item of the case's record: the verdict, or the refusal. */
-static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file)
+static cJSON *case_item(const tf_job *job, const cJSON *record, const char *raw, const char *file)
 {
     const tf_work *w = &job->work;
-    char *line = cJSON_PrintUnformatted(record);
+    char *line = raw ? strdup(raw) : cJSON_PrintUnformatted(record);
     tf_record rec;
     cJSON *item = cJSON_CreateObject();
     if (!line || tf_record_parse(&w->record, line, strlen(line), &rec) != TF_OK) {
@@ -126,26 +213,8 @@ static cJSON *case_item(const tf_job *job, const cJSON *record, const char *file
             cJSON_AddStringToObject(item, "error", why.msg);
         }
         CHECKF(err == TF_OK || err == TF_ERR_TOO_BIG, "%s: verify: %s", file, tf_strerror(err));
-        /* the facts agree with the item where they say the same thing */
-        const cJSON *tv = cJSON_GetObjectItemCaseSensitive(item, "trace_valid");
-        CHECKF(!tv || cJSON_IsTrue(tv) == facts.trace_valid, "%s: facts.trace_valid", file);
-        CHECKF(facts.trace_valid == (facts.first_error == NULL), "%s: facts.first_error", file);
-        /* a flag is set exactly when the item's field of its name is true
-         * (domain.h), and only declared flags are set */
-        for (size_t k = 0; k < w->dom->nflags; k++) {
-            const char *name = w->dom->flags[k];
-            int set = 0;
-            for (size_t m = 0; m < facts.nflags; m++)
-                set |= strcmp(facts.flags[m], name) == 0;
-            CHECKF(set == cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, name)),
-                   "%s: flag %s: set %d, item field differs", file, name, set);
-        }
-        for (size_t m = 0; m < facts.nflags; m++) {
-            int declared = 0;
-            for (size_t k = 0; k < w->dom->nflags; k++)
-                declared |= strcmp(facts.flags[m], w->dom->flags[k]) == 0;
-            CHECKF(declared, "%s: flag %s is not declared by the domain", file, facts.flags[m]);
-        }
+        if (err == TF_OK)
+            check_facts(w->dom, item, &facts, file);
     } else {
         CHECKF(0, "%s: parse_record: %s", file, tf_strerror(err));
     }
@@ -173,7 +242,12 @@ static int run_case(const tf_domain *dom, const char *dir, const char *file)
     cJSON_DeleteItemFromObjectCaseSensitive(record, "job");
     cJSON_DeleteItemFromObjectCaseSensitive(record, "expect");
     cJSON_DeleteItemFromObjectCaseSensitive(record, "absent");
-    cJSON *item = job ? case_item(job, record, file) : NULL;
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(c, "line");
+    CHECKF(!raw || cJSON_IsString(raw), "%s: \"line\" must be a string", file);
+    CHECKF(!raw || cJSON_GetArraySize(record) == 1,
+           "%s: a case with \"line\" has no other record field", file);
+    cJSON *item =
+        job ? case_item(job, record, cJSON_IsString(raw) ? raw->valuestring : NULL, file) : NULL;
     int ran = item != NULL;
     for (const cJSON *e = expect->child; item && e; e = e->next) {
         const cJSON *got = cJSON_GetObjectItemCaseSensitive(item, e->string);
