@@ -1291,7 +1291,7 @@ static void test_server_arith(void)
         if (pid == 0) {
             int dn = open("/dev/null", O_WRONLY);
             dup2(dn, 2);
-            const char *argv[8] = {"test_serve", "serve"};
+            const char *argv[10] = {"test_serve", "serve"};
             int n = 2;
             for (int k = 0; k < 5 && bads[i][k]; k++)
                 argv[n++] = bads[i][k];
