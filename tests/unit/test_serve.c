@@ -1251,7 +1251,7 @@ static void test_server_arith(void)
 
     /* --think, prose, every answer carried */
     CHECK(srv_start(&s, "arith-think", "--arith-corpus", corpus, "--arith-carry-rate", "1",
-                    "--arith-style", "prose", "--think", END));
+                    "--arith-style", "prose", "--think", "--rows", "3", "--cols", "3", END));
     if (s.pid > 0) {
         char *body = completion_body(janet, false, NULL);
         http(&s, "POST", "/v1/completions", body, NULL, 5000, &r);
@@ -1271,10 +1271,22 @@ static void test_server_arith(void)
         free(t);
         cJSON_Delete(j);
         tf_buf_free(&r.body);
+        /* a maze answer: the trace in the block, the plan after it */
+        http(&s, "POST", "/v1/completions", "{\"prompt\": \"start 0 0 goal 2 0\"}", NULL, 5000, &r);
+        j = resp_json(&r);
+        t = j ? choice_text(j, 0, NULL) : NULL;
+        CHECKF(t && !strncmp(t, "<think>\ncreate 0 0 c0 c2 close 0 0 c0 c2 ", 41) &&
+                   strstr(t, "\n</think>\n\nplan 0 0 plan 1 0 plan 2 0") &&
+                   !strstr(strstr(t, "</think>"), "create"),
+               "%s", t ? t : "(null)");
+        free(t);
+        cJSON_Delete(j);
+        tf_buf_free(&r.body);
         http(&s, "GET", "/stats", NULL, NULL, 5000, &r);
         j = resp_json(&r);
         CHECK(num(j, "completions.arith.by_mode.carried") == 1 &&
-              num(j, "completions.arith.by_style.prose") == 1);
+              num(j, "completions.arith.by_style.prose") == 1 &&
+              num(j, "completions.by_mode.correct") == 1);
         cJSON_Delete(j);
         tf_buf_free(&r.body);
         CHECK(srv_stop(&s) == 0);
