@@ -495,6 +495,16 @@ static tf_err lex_command(lexer *x, size_t *ip)
     }
     if (name_is(name, n, "percent"))
         return emit(x, start, j - start, T_PCT, 0, 0, 0);
+    /* \begin{align*}, \end{aligned}: a boundary, with the environment's
+     * name (rows end at "\\", cells at "&", which is space) */
+    if (name_is(name, n, "begin") || name_is(name, n, "end")) {
+        if (j < b && p[j] == '{') {
+            const char *q = memchr(p + j, '}', b - j > 32 ? 32 : b - j);
+            if (q)
+                *ip = (size_t)(q - p) + 1;
+        }
+        return emit(x, start, *ip - start, T_SEP, 0, 0, 0);
+    }
     /* \sqrt, \pi, \le, \cdots, \pm, ...: may belong to the expression next to it */
     return emit(x, start, j - start, T_SEP, 0, 0, F_SUSP);
 }

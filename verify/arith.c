@@ -510,6 +510,7 @@ typedef struct verdict {
     tf_arith_scan *rs, *as; /* the scans of the reasoning part (NULL: none) and the answer */
     part_tally rt, at;      /* their written steps */
     tf_arith_answer ans;    /* the final answer */
+    tf_arith_answer rans;   /* the reasoning part's own stated answer, if any */
 } verdict;
 
 static tf_err scan_parts(const arith_cfg *c, const tf_parts *out, verdict *v, tf_diag *d)
@@ -528,6 +529,8 @@ static tf_err scan_parts(const arith_cfg *c, const tf_parts *out, verdict *v, tf
     }
     if (err == TF_OK) {
         err = tf_arith_find_answer(out->answer, out->answer_len, &c->opts, &v->ans);
+        if (err == TF_OK && out->reasoning)
+            err = tf_arith_find_answer(out->reasoning, out->reasoning_len, &c->opts, &v->rans);
         if (err == TF_ERR_TOO_BIG)
             tf_diag_set(d, "final answer: a line of more than %ld tokens",
                         (long)TF_ARITH_MAX_LINE_TOKENS);
@@ -539,15 +542,47 @@ static tf_err scan_parts(const arith_cfg *c, const tf_parts *out, verdict *v, tf
     return err;
 }
 
-/* Is the answer part's final answer other than the reasoning's last
- * result? 1 yes, 0 no, -1 not comparable (no reasoning part, no result in
- * it, or no answer). */
+/* The reasoning part's result (docs/arith.md): the answer it states itself
+ * ("#### 18", "\boxed{18}", "the answer is 18"; *how is its form), else the
+ * right side of its last step (*how "last_step"); NULL when it has neither. */
+static const mpq_t *reasoning_result(const verdict *v, const char **how)
+{
+    *how = NULL;
+    if (!v->rs)
+        return NULL;
+    if (v->rans.status == TF_ARITH_ANSWER_FOUND && v->rans.method != TF_ARITH_ANS_LAST_NUMBER) {
+        *how = tf_arith_method_name(v->rans.method);
+        return &v->rans.value;
+    }
+    const tf_arith_step *last = tf_arith_scan_last_result(v->rs);
+    if (!last)
+        return NULL;
+    *how = "last_step";
+    return &last->rhs;
+}
+
+/* Does the answer part's final answer contradict the reasoning's result?
+ * 1 yes, 0 no, -1 not comparable (no reasoning part, no result in it, or
+ * no answer). Against a stated answer, any difference; against the last
+ * step, only when no step of the reasoning arrived at the answer either
+ * (a reasoning that ends by checking a part, "16 - 7 = 9" after
+ * "9 x 2 = 18", does not contradict 18). */
 static int contradicts(const arith_cfg *c, const verdict *v)
 {
-    const tf_arith_step *last = tf_arith_scan_last_result(v->rs);
-    if (!v->rs || !last || v->ans.status != TF_ARITH_ANSWER_FOUND)
+    const char *how;
+    const mpq_t *r = reasoning_result(v, &how);
+    if (!r || v->ans.status != TF_ARITH_ANSWER_FOUND)
         return -1;
-    return !tf_arith_answer_matches(&v->ans, last->rhs, c->answer_rel_tol);
+    if (tf_arith_answer_matches(&v->ans, *r, c->answer_rel_tol))
+        return 0;
+    if (strcmp(how, "last_step") != 0)
+        return 1;
+    for (size_t i = 0; i < tf_arith_scan_count(v->rs); i++) {
+        const tf_arith_step *s = tf_arith_scan_step(v->rs, i);
+        if (s->has_rhs && tf_arith_answer_matches(&v->ans, s->rhs, c->answer_rel_tol))
+            return 0;
+    }
+    return 1;
 }
 
 static tf_err arith_verify(const void *cfgp, const void *problem, const tf_record *rec,
@@ -559,11 +594,13 @@ static tf_err arith_verify(const void *cfgp, const void *problem, const tf_recor
     verdict v;
     memset(&v, 0, sizeof v);
     tf_arith_answer_init(&v.ans);
+    tf_arith_answer_init(&v.rans);
     tf_err err = scan_parts(c, out, &v, d);
     if (err != TF_OK) {
         tf_arith_scan_free(v.rs);
         tf_arith_scan_free(v.as);
         tf_arith_answer_clear(&v.ans);
+        tf_arith_answer_clear(&v.rans);
         return err;
     }
     const part_tally *rt = &v.rt, *at = &v.at;
@@ -584,7 +621,8 @@ static tf_err arith_verify(const void *cfgp, const void *problem, const tf_recor
     bool by_last = found && v.ans.method == TF_ARITH_ANS_LAST_NUMBER;
     int correct = !pb->has_ref ? -1 : tf_arith_answer_matches(&v.ans, pb->ref, c->answer_rel_tol);
     int contra = contradicts(c, &v);
-    const tf_arith_step *last = tf_arith_scan_last_result(v.rs);
+    const char *rhow;
+    const mpq_t *rres = reasoning_result(&v, &rhow);
 
     int ok = cJSON_AddNumberToObject(item, "steps", (double)steps) &&
              cJSON_AddNumberToObject(item, "steps_checked", (double)(steps - unparsed)) &&
@@ -637,7 +675,8 @@ static tf_err arith_verify(const void *cfgp, const void *problem, const tf_recor
                              first < 0      ? NULL
                              : in_reasoning ? "reasoning"
                                             : "answer") &&
-             add_value(item, "reasoning_result", last ? &last->rhs : NULL) &&
+             add_value(item, "reasoning_result", rres) &&
+             tf_item_add_str(item, "reasoning_result_from", rhow) &&
              add_bool_or_null(item, FLAG_CONTRADICTS, contra);
     if (ok) {
         facts->answer_valid = correct == 1;
@@ -658,6 +697,7 @@ static tf_err arith_verify(const void *cfgp, const void *problem, const tf_recor
     tf_arith_scan_free(v.rs);
     tf_arith_scan_free(v.as);
     tf_arith_answer_clear(&v.ans);
+    tf_arith_answer_clear(&v.rans);
     return ok ? TF_OK : TF_ERR_NOMEM;
 }
 

@@ -230,6 +230,9 @@ static const scase SCAN[] = {
     {"so $\\frac{3}{4} \\cdot 12 = 9$ eggs", "I:ok"},
     {"so \\(\\frac{3}{4} \\cdot 12 = 9\\) eggs", "I:ok"},
     {"\\[\\dfrac{3}{4} \\times 12 = 9\\]", "I:ok"},
+    /* aligned rows: "&=" is "=", "\\" ends a row, \begin/\end are boundaries */
+    {"\\begin{align*} 16 - 3 - 4 &= 9 \\\\ 9 \\times 2 &= 18 \\end{align*}", "I:ok I:ok"},
+    {"\\begin{aligned}\n12 \\cdot 3 &= 35 \\\\\n35 + 1 &= 36\n\\end{aligned}", "I:wrong I:ok"},
     {"2 \xC3\x97 (3 + 4) = 2 \xC3\x97 7 = 14", "I:ok I:ok"},
     {"5 apples * 2 = 10 apples", "I:ok"},
     {"$20/hour * 35 hours/week = $700/week", "I:ok"},
