@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 /* ----- the job's "arith" section and the record fields -------------------------- */
@@ -561,13 +562,43 @@ static const mpq_t *reasoning_result(const verdict *v, const char **how)
     return &last->rhs;
 }
 
+/* Does text[0..n) write the value of a anywhere, as a plain number
+ * ("18", "1,200", "4.50"; within rel_tol)? Linear: each number is read
+ * once, and one over the digit cap is skipped. */
+static bool writes_value(const char *text, size_t n, const tf_arith_answer *a, double rel_tol)
+{
+    mpq_t x;
+    mpq_init(x);
+    bool found = false;
+    size_t i = 0;
+    while (!found && i < n) {
+        if (!isdigit((unsigned char)text[i]) || (i > 0 && isalnum((unsigned char)text[i - 1]))) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && (isdigit((unsigned char)text[j]) ||
+                         ((text[j] == ',' || text[j] == '.') && j + 1 < n &&
+                          isdigit((unsigned char)text[j + 1]))))
+            j++;
+        if (j - i <= TF_ARITH_MAX_DIGITS &&
+            tf_arith_eval(text + i, j - i, NULL, x, NULL, NULL) == TF_OK &&
+            tf_arith_answer_matches(a, x, rel_tol))
+            found = true;
+        i = j;
+    }
+    mpq_clear(x);
+    return found;
+}
+
 /* Does the answer part's final answer contradict the reasoning's result?
  * 1 yes, 0 no, -1 not comparable (no reasoning part, no result in it, or
  * no answer). Against a stated answer, any difference; against the last
- * step, only when no step of the reasoning arrived at the answer either
+ * step, only when the reasoning nowhere writes the answer's value either
  * (a reasoning that ends by checking a part, "16 - 7 = 9" after
- * "9 x 2 = 18", does not contradict 18). */
-static int contradicts(const arith_cfg *c, const verdict *v)
+ * "9 x 2 = 18", or that solves for it in algebra, "x = 18", does not
+ * contradict 18). */
+static int contradicts(const arith_cfg *c, const tf_parts *out, const verdict *v)
 {
     const char *how;
     const mpq_t *r = reasoning_result(v, &how);
@@ -577,12 +608,7 @@ static int contradicts(const arith_cfg *c, const verdict *v)
         return 0;
     if (strcmp(how, "last_step") != 0)
         return 1;
-    for (size_t i = 0; i < tf_arith_scan_count(v->rs); i++) {
-        const tf_arith_step *s = tf_arith_scan_step(v->rs, i);
-        if (s->has_rhs && tf_arith_answer_matches(&v->ans, s->rhs, c->answer_rel_tol))
-            return 0;
-    }
-    return 1;
+    return !writes_value(out->reasoning, out->reasoning_len, &v->ans, c->answer_rel_tol);
 }
 
 static tf_err arith_verify(const void *cfgp, const void *problem, const tf_record *rec,
@@ -620,7 +646,7 @@ static tf_err arith_verify(const void *cfgp, const void *problem, const tf_recor
     bool found = v.ans.status == TF_ARITH_ANSWER_FOUND;
     bool by_last = found && v.ans.method == TF_ARITH_ANS_LAST_NUMBER;
     int correct = !pb->has_ref ? -1 : tf_arith_answer_matches(&v.ans, pb->ref, c->answer_rel_tol);
-    int contra = contradicts(c, &v);
+    int contra = contradicts(c, out, &v);
     const char *rhow;
     const mpq_t *rres = reasoning_result(&v, &rhow);
 
