@@ -79,7 +79,7 @@ static const tf_key top_keys[] = {
     {.name = "domain",
      .type = TF_KEY_STRING,
      .offset = TOP(domain),
-     .help = "the verifier: a name from the registry (maze)"},
+     .help = "the verifier: the name of a domain (each one's section and fields are below)"},
     {.name = "output", .type = TF_KEY_STRING, .offset = TOP(output), .help = "output directory"},
     {.name = "source",
      .type = TF_KEY_CHOICE,
