@@ -15,14 +15,15 @@ import sys
 
 # module -> floor (lower floors never include higher ones); tools (gen, serve)
 # sit beside the worker, below the coordinator that dispatches them.
-FLOOR = {"common": 0, "maze": 1, "arith": 1, "stats": 1, "record": 1, "corpus": 1, "fetch": 1,
+FLOOR = {"common": 0, "maze": 1, "arith": 1, "planning": 1, "stats": 1, "record": 1, "corpus": 1, "fetch": 1,
          "verify": 2, "job": 3, "gen": 3, "serve": 3, "worker": 4, "coordinator": 5}
 # modules on the same floor that may use each other: none
 # public header -> its module
 HEADER = {
     "buf": "common", "err": "common", "text": "common", "rng": "common", "hash": "common",
     "zio": "common", "schema": "common", "testhook": "common", "opt": "common",
-    "maze": "maze", "arith": "arith", "stats": "stats", "record": "record", "corpus": "corpus",
+    "maze": "maze", "arith": "arith", "strips": "planning", "pddl": "planning",
+    "plantext": "planning", "stats": "stats", "record": "record", "corpus": "corpus",
     "fetch": "fetch", "cache": "fetch", "maze_verify": "verify", "domain": "verify",
     "job": "job", "gen": "gen", "serve": "serve", "source": "worker", "worker": "worker",
     "part": "worker", "plan": "coordinator", "journal": "coordinator", "farm": "coordinator",
