@@ -193,6 +193,7 @@ tf_err tf_parts_split(const char *text, size_t len, const char *reasoning, size_
 {
     static const char open[] = "<think>", close[] = "</think>";
     memset(out, 0, sizeof *out);
+    out->reasoning_tokens = out->completion_tokens = -1;
     out->answer = text ? text : "";
     out->answer_len = text ? len : 0;
     if (reasoning && rlen > 0) {

@@ -7,8 +7,10 @@
 
 extern const tf_domain tf_domain_maze;
 extern const tf_domain tf_domain_arith;
+extern const tf_domain tf_domain_blocksworld;
 
-static const tf_domain *const domains[] = {&tf_domain_maze, &tf_domain_arith, NULL};
+static const tf_domain *const domains[] = {&tf_domain_maze, &tf_domain_arith,
+                                           &tf_domain_blocksworld, NULL};
 
 const tf_domain *const *tf_domains(void)
 {

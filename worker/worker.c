@@ -263,8 +263,11 @@ static tf_err emit_output(shard *sh, const slot *s, const tf_output *o, tf_diag 
     err = item ? tf_parts_split(o->text, o->len, o->reasoning, o->reasoning_len, o->reasoning_from,
                                 &sh->parts, &parts)
                : TF_ERR_NOMEM;
-    if (err == TF_OK)
+    if (err == TF_OK) {
+        parts.reasoning_tokens = o->usage ? (long)o->usage->reasoning_tokens : -1;
+        parts.completion_tokens = o->tokens;
         err = w->dom->verify(w->dom_cfg, s->problem, &s->rec, &parts, item, &facts, &why);
+    }
     if (err == TF_OK && sh->src->annotate)
         err = sh->src->annotate(o, item);
     if (err == TF_OK && parts.reasoning_from &&

@@ -77,6 +77,11 @@ typedef struct tf_parts {
     const char *reasoning_from; /* where the reasoning part came from, as items say it
                                    ("reasoning_from"): "endpoint", "field", "messages"
                                    or "think"; NULL when reasoning is NULL */
+    long reasoning_tokens;      /* the model's usage, when its source knows it (an
+                                   endpoint's usage.completion_tokens_details.reasoning_tokens);
+                                   -1 unknown. tf_parts_split sets -1; the worker fills it */
+    long completion_tokens;     /* the same for the completion tokens (an endpoint's usage,
+                                   a record's tokens field); -1 unknown */
 } tf_parts;
 
 /* Split a model output into its parts (docs/outputs.md, "The reasoning
