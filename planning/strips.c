@@ -41,9 +41,18 @@ static size_t fact_index(const tf_strips_domain *dom, const tf_strips_problem *p
     return l->off[pred] + ix;
 }
 
-static int bit_get(const uint64_t *s, size_t i) { return (int)(s[i / 64] >> (i % 64) & 1u); }
-static void bit_set(uint64_t *s, size_t i) { s[i / 64] |= (uint64_t)1 << (i % 64); }
-static void bit_clear(uint64_t *s, size_t i) { s[i / 64] &= ~((uint64_t)1 << (i % 64)); }
+static int bit_get(const uint64_t *s, size_t i)
+{
+    return (int)(s[i / 64] >> (i % 64) & 1u);
+}
+static void bit_set(uint64_t *s, size_t i)
+{
+    s[i / 64] |= (uint64_t)1 << (i % 64);
+}
+static void bit_clear(uint64_t *s, size_t i)
+{
+    s[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
 
 static int lits_ok(const tf_strips_domain *dom, const tf_strips_action *a, const tf_strips_lit *l,
                    int n, const char *list, tf_diag *d)
@@ -168,16 +177,16 @@ static void ground(const tf_strips_lit *lit, const int *arg, tf_strips_fact *f)
         f->arg[i] = arg[lit->arg[i] < 0 || lit->arg[i] >= TF_STRIPS_MAX_ARITY ? 0 : lit->arg[i]];
 }
 
-static void state_init(const tf_strips_domain *dom, const tf_strips_problem *prob,
-                       const layout *l, uint64_t *s)
+static void state_init(const tf_strips_domain *dom, const tf_strips_problem *prob, const layout *l,
+                       uint64_t *s)
 {
     memset(s, 0, l->words * sizeof *s);
     for (int i = 0; i < prob->ninit; i++)
         bit_set(s, fact_index(dom, prob, l, prob->init[i].pred, prob->init[i].arg));
 }
 
-static long goals_unmet(const tf_strips_domain *dom, const tf_strips_problem *prob,
-                        const layout *l, const uint64_t *s)
+static long goals_unmet(const tf_strips_domain *dom, const tf_strips_problem *prob, const layout *l,
+                        const uint64_t *s)
 {
     long k = 0;
     for (int i = 0; i < prob->ngoal; i++)
@@ -186,9 +195,8 @@ static long goals_unmet(const tf_strips_domain *dom, const tf_strips_problem *pr
 }
 
 /* The first false precondition of a applied with arg in s, or -1. */
-static int first_unmet(const tf_strips_domain *dom, const tf_strips_problem *prob,
-                       const layout *l, const tf_strips_action *a, const int *arg,
-                       const uint64_t *s)
+static int first_unmet(const tf_strips_domain *dom, const tf_strips_problem *prob, const layout *l,
+                       const tf_strips_action *a, const int *arg, const uint64_t *s)
 {
     for (int i = 0; i < a->npre; i++) {
         tf_strips_fact f;

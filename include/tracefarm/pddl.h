@@ -28,8 +28,7 @@
 #define TF_PDDL_MAX_PLAN 100000
 
 /* Read a domain into *dom (caller-allocated, overwritten). */
-tf_err tf_pddl_domain(const char *text, size_t len, tf_strips_domain *dom,
-                      tf_diag *d) TF_MUST_USE;
+tf_err tf_pddl_domain(const char *text, size_t len, tf_strips_domain *dom, tf_diag *d) TF_MUST_USE;
 
 /* Read a problem for dom into *prob (caller-allocated, overwritten);
  * tf_strips_check passes on success. */

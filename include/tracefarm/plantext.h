@@ -90,11 +90,11 @@ typedef struct tf_plan_read {
     tf_plan_read_status status;
     tf_strips_step *steps; /* n steps (owned; tf_plan_read_free) */
     size_t n;
-    const char *form;   /* "pddl" or "text": how the plan was written */
-    long first_line;    /* line of the text (1-based) of the first step, 0 */
-    long unknown_step;  /* first step naming an object the problem lacks, -1 */
+    const char *form;                 /* "pddl" or "text": how the plan was written */
+    long first_line;                  /* line of the text (1-based) of the first step, 0 */
+    long unknown_step;                /* first step naming an object the problem lacks, -1 */
     char unknown[TF_STRIPS_MAX_NAME]; /* that object as written */
-    char reason[256];   /* NONE, REFUSED, INCOMPLETE: what was seen, quoted */
+    char reason[256];                 /* NONE, REFUSED, INCOMPLETE: what was seen, quoted */
 } tf_plan_read;
 
 /* Read the plan in text[0..len). Status OK with n >= 1 steps, or another

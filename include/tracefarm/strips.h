@@ -129,9 +129,9 @@ void tf_strips_step_str(const tf_strips_domain *dom, const tf_strips_problem *pr
 #define TF_STRIPS_DEFAULT_MAX_STATES 2000000UL
 
 typedef enum tf_strips_found {
-    TF_STRIPS_FOUND = 0,    /* an optimal plan */
-    TF_STRIPS_UNSOLVABLE,   /* the whole reachable space has no goal state */
-    TF_STRIPS_LIMIT,        /* max_states states stored, no goal found */
+    TF_STRIPS_FOUND = 0,  /* an optimal plan */
+    TF_STRIPS_UNSOLVABLE, /* the whole reachable space has no goal state */
+    TF_STRIPS_LIMIT,      /* max_states states stored, no goal found */
 } tf_strips_found;
 
 /* An optimal (shortest) plan by breadth-first search, storing at most
