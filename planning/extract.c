@@ -3,66 +3,84 @@
  * phrases and object aliases; the only words written here are generic
  * English glue.
  *
- * RULES (docs/blocksworld.md, "Reading a plan")
+ * RULES (for docs/blocksworld.md, "Reading a plan")
  *
  * Lines. The text is read line by line. A line's prefix is stripped, as
  * often as it appears: white space, markdown (* _ ` # > ~), list markers
  * ("-", "+", "•", "–", "—"), numbers ("1.", "1)", "(1)", "1:") and "Step N"
- * with its ":" / "." / ")". The last number seen is the line's number.
+ * with its ":" / "." / ")"; the last number seen is the line's number.
+ * Then up to two generic lead words may stand ("perform", "execute",
+ * "apply", "do", "then", "next", "first", "finally", "now").
  *
- * Step lines. After the prefix, a step line starts with an action phrase
- * of the task (the longest that matches, case-insensitive, word by word;
- * "pick-up" and "pickup" are words of their own), optionally inside "(":
- * then it is written in PDDL form. Its objects follow in mention order,
- * up to the action's arity: a word that is an alias of an object of the
- * problem is that object; glue words are skipped ("the", "a", "an",
- * "block", "object", "from", "on", "onto", "top", "of", "to", "table",
- * "off", "in", "into", "upon", "atop", "with", "and"); any other word is
- * an object the problem lacks (argument -1) inside parentheses, and in
- * prose when it looks like a name (one letter, or a digit or "_" in it) or
- * stands between "the"/"object" and "block"/"object" ("the purple
- * block"); other prose words are skipped. The step ends at the arity, at
- * ")", or at a stop: ":" ";" "!" "?" "=" "(" "[" "{" "<" ">" "|" an arrow
- * or a dash ("→", "–", "—"), or a "." that ends a sentence; what follows
- * (an explanation) is not read. A line is not a step when, after the
- * phrase, the first word that is not glue is an ordinary word ("Attack
- * action requires ...", "Stack is ..."), when it ends with ":" and is not
- * numbered (a heading: "- **`j4gv... object_0 object_1`:**"), or when the
- * phrase is followed by ":" and more text with no object before it (a
- * definition: "- **Attack**: requires ..."). A step line with fewer
- * objects than the arity is incomplete ("1. **Attack**").
+ * Step lines. A step line then starts with an action phrase of the task
+ * (the longest that matches, case-insensitive, word by word; "pick-up"
+ * and "pickup" are words of their own), optionally inside "(": the PDDL
+ * form. A phrasal verb without its particle reads as its action when its
+ * first word starts the phrases of one action only ("Put red on the
+ * table", "Put blue down"). Objects follow in mention order, up to the
+ * action's arity, also inside parentheses after the phrase ("Unstack(
+ * Yellow, Blue)", "Feast (c, d)"): an alias of an object of the problem
+ * is that object; glue words are skipped ("the", "a", "an", "block",
+ * "object", "from", "on", "onto", "top", "of", "to", "table", "off", "in",
+ * "into", "upon", "atop", "with", "and"); any other word is an object the
+ * problem lacks (argument -1) in the PDDL form, and in prose when it looks
+ * like a name (one letter, a digit or "_" in it) or stands between
+ * "the"/"object" and "block"/"object" ("the purple block"); other prose
+ * words are skipped, and another action's name ends the objects. The step
+ * ends at the arity, or at a stop: ":" ";" "!" "?" "=" brackets "<" ">"
+ * "|", an arrow or a dash ("→", "–", "—"), a "." that ends a sentence;
+ * what follows (an explanation) is not read. Markdown around words
+ * ("_a_", "**b**", "`object_1`") is not part of them.
+ *
+ * Not steps: a line whose first word after the phrase (glue aside) is an
+ * ordinary word ("Attack action requires ..."); an unnumbered line ending
+ * with ":" (a heading: "- **`j4gv... object_0 object_1`:**"); an
+ * unnumbered line with the phrase, ":" and more text but no object (a
+ * definition: "- **Attack**: requires ..."); an unnumbered line where an
+ * ordinary word follows the objects (a sentence about the action: "-
+ * **Overcome b from d** sets b to crave d"). A step line with fewer
+ * objects than the arity is incomplete ("1. **Attack**", "Succumb
+ * object").
  *
  * Blocks. Step lines group into blocks. A numbered step continues the
- * current block when its number is the last one plus 1 (whatever text
- * stood between: explanations under each step); any other number starts
- * a new block. An unnumbered step continues an unnumbered block that is
- * still open, and starts a new one otherwise; inside a numbered block, an
- * unnumbered step indented deeper than the steps is a sub-item and not
- * read. A non-blank line that is not a step closes the block unless it is
- * indented deeper than the block's last step (a sub-item, an explanation
+ * current block when its number is the last one plus 1 (whatever stood
+ * between: explanations under each step); number 0 or 1 starts a new
+ * block; any other number is a reference to a step ("- Step 4: Perform
+ * ..." in an explanation) and is not read. An unnumbered step continues
+ * an unnumbered block that is still open and starts a new one otherwise;
+ * under a numbered step, an unnumbered step indented deeper is a sub-item
+ * and not read. A non-blank line that is not a step closes the block
+ * unless it is indented deeper than the block's last step (an explanation
  * bullet); blank lines close nothing.
  *
- * The plan. THE plan is the last block of the text: reasoning models
- * write a list and then repeat it ("Action Sequence:", "Final Plan:",
- * "Explanation:" with one step a bullet), or a draft and then the
- * corrected plan, and the last block is the one they stand by. Its status
- * is INCOMPLETE when one of its steps is (the reason quotes the first such
- * line, capped), else OK; a step naming an object the problem lacks has
- * argument -1 and is named in unknown / unknown_step.
+ * The plan. THE plan is the last block whose steps are all complete, or
+ * else the last block. Reasoning models write a list and then repeat it
+ * ("Action Sequence:", "Final Plan:", "Explanation of the Plan:" with one
+ * step a line), or a draft and then the corrected plan; the last complete
+ * block is the one they stand by, and a repetition that names the actions
+ * alone ("1. **wio5amhq7814n006**: Prepares ...") does not replace the
+ * plan it explains. Status INCOMPLETE when one of its steps is (the
+ * reason quotes the first such line, capped), else OK; a step naming an
+ * object the problem lacks has argument -1 and is named in unknown /
+ * unknown_step.
  *
- * Refusals. The text refuses when it says no plan exists: "no valid /
- * possible / feasible ... sequence", "no (valid) plan", "not possible",
- * "impossible", "not feasible", "infeasible", "cannot be achieved",
- * "not achievable", "unachievable", "unsolvable", "no solution". Status
- * REFUSED when it refuses and no step line is found, or when the last
- * refusal stands after the last block (the model lists actions while
- * explaining why none works, then concludes there is no plan); NONE when
- * no step line is found and it does not refuse.
+ * Refusals. The text refuses when it says no plan exists ("no valid /
+ * possible / feasible / viable ... sequence", "no sequence of actions",
+ * "no valid plan", "no plan exists", "not possible", "impossible", "not
+ * feasible", "infeasible", "cannot be achieved", "not achievable",
+ * "unachievable", "unsolvable", "no solution", "none of the available
+ * actions", "no actions can be performed"). Status REFUSED when it
+ * refuses before its first step line (the model leads with its verdict,
+ * then lists the actions it tried: "Here's why: 1. **`j4gv... object_0
+ * object_1`** requires ..."), or anywhere when there is no step line; a
+ * plan followed by a remark that part of the goal is not possible stays
+ * a plan (the simulator judges it). NONE when no step line and no
+ * refusal.
  *
  * Caps. TF_ERR_TOO_BIG past TF_PLANTEXT_MAX_TEXT bytes, or when a block
  * passes TF_PLANTEXT_MAX_STEPS steps. One pass over the text: every byte
  * is looked at a bounded number of times (linear time); only the current
- * block's steps are kept.
+ * block's and the last complete block's steps are kept.
  */
 #include "tracefarm/plantext.h"
 
@@ -333,6 +351,16 @@ static int is_action_word(const tf_plan_task *t, const words *W, word w)
     return 0;
 }
 
+/* Is w a word of one of action a's phrases ("down" of "put down")? */
+static int in_phrase(const words *W, int a, word w)
+{
+    for (int p = 0; p < TF_PLANTEXT_MAX_WORDS; p++)
+        for (int x = 0; x < W->n[a][p]; x++)
+            if (eq_ci(w.p, w.n, W->w[a][p][x].p, W->w[a][p][x].n))
+                return 1;
+    return 0;
+}
+
 /* Generic verbs and adverbs that may stand before the action phrase. */
 static const char *const LEAD[] = {"perform", "execute", "apply",   "do",  "then",
                                    "next",    "first",   "finally", "now", NULL};
@@ -465,7 +493,7 @@ static void read_line(const tf_plan_task *t, const words *W, const char *s, size
         /* "- **Overcome b from d** sets b to crave d": a sentence about
          * the action, not a step (bullets only) */
         while (next_word(s, n, &i, &w, &stop)) {
-            if (is_glue(w))
+            if (is_glue(w) || in_phrase(W, best, w))
                 continue;
             if (find_alias(t, w) < 0)
                 return;
