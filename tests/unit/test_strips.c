@@ -383,8 +383,8 @@ static void test_planner_cases(void)
         CHECK(tf_strips_plan(&dom, &p, TF_STRIPS_DEFAULT_MAX_STATES, &found, &plan, &len,
                              &expanded) == TF_OK);
         CHECK(found == TF_STRIPS_FOUND && len == 6 && plan != NULL);
-        char buf[64];
-        if (plan) {
+        if (plan && len == 6) {
+            char buf[64];
             tf_strips_step_str(&dom, &p, &plan[0], buf, sizeof buf);
             CHECKF(strcmp(buf, "(unstack c a)") == 0, "%s", buf);
             tf_strips_step_str(&dom, &p, &plan[5], buf, sizeof buf);
