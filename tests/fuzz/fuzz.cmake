@@ -10,7 +10,8 @@ set(TF_FUZZ_TARGETS
     "fuzz_path:tf_record"
     "fuzz_arith_expr:tf_arith"
     "fuzz_arith_scan:tf_arith"
-    "fuzz_serve_arith:tf_serve")
+    "fuzz_serve_arith:tf_serve"
+    "fuzz_pddl:tf_planning")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 name)
