@@ -12,7 +12,8 @@ set(TF_FUZZ_TARGETS
     "fuzz_arith_scan:tf_arith"
     "fuzz_serve_arith:tf_serve"
     "fuzz_plantext_prompt:tf_planning"
-    "fuzz_plantext_plan:tf_planning")
+    "fuzz_plantext_plan:tf_planning"
+    "fuzz_pddl:tf_planning")
 foreach(spec ${TF_FUZZ_TARGETS})
   string(REPLACE ":" ";" parts "${spec}")
   list(GET parts 0 name)

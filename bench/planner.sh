@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# bench/planner.sh: what the breadth-first planner (planning/strips.c) costs
+# on random Blocksworld problems (random towers; the goal a random full
+# arrangement), to document the bound TF_STRIPS_DEFAULT_MAX_STATES: per
+# problem the result, the plan's length, the states stored, the time and
+# the peak memory (RSS of the whole process, /usr/bin/time). Builds its own
+# optimised driver (bench/planner.c with planning/*.c and common/err.c, cc
+# -O2), so needs no CMake build. Not in CTest.
+#   SIZES="4 5 6 7 8" SEEDS=3 bash bench/planner.sh     (MAX=N for another bound)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-4 5 6 7 8}
+SEEDS=${SEEDS:-3}
+MAX=${MAX:-}
+[ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (GNU time)" >&2; exit 1; }
+W=$(mktemp -d /tmp/tf-bench-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+${CC:-cc} -std=c11 -O2 -DNDEBUG -D_GNU_SOURCE -I include -o "$W/planner" bench/planner.c \
+    planning/*.c common/err.c
+printf "%7s %5s %-10s %6s %10s %8s %9s\n" blocks seed result length states seconds peak_MiB
+for n in $SIZES; do
+    for s in $(seq "$SEEDS"); do
+        # shellcheck disable=SC2086  # MAX is empty or one number
+        /usr/bin/time -f "%M" -o "$W/rss" "$W/planner" "$n" "$s" $MAX > "$W/out"
+        read -r bn bs res len states secs < "$W/out"
+        kb=$(tail -1 "$W/rss")
+        printf "%7s %5s %-10s %6s %10s %8s %9.1f\n" "$bn" "$bs" "$res" "$len" "$states" "$secs" \
+            "$(echo "$kb / 1024" | bc -l)"
+    done
+done
