@@ -1,6 +1,8 @@
 /* bench/planner.c: the breadth-first planner (strips.h) on one random
  * Blocksworld problem: N blocks in random towers, the goal a random full
- * arrangement (every block's on/ontable), hand empty. Prints one line:
+ * arrangement (every block's on/ontable), hand empty; SEED 0 asks for
+ * (on a a) instead, which makes the planner store the whole reachable
+ * space. Prints one line:
  *   N SEED RESULT LENGTH STATES SECONDS
  * Built and run by bench/planner.sh (peak memory from /usr/bin/time).
  *   planner N SEED [MAX_STATES]
@@ -76,6 +78,10 @@ int main(int argc, char **argv)
             (tf_strips_fact){.pred = goal[b] == n ? ontable : on, .arg = {b, goal[b], 0}};
     }
     p.init[p.ninit++] = (tf_strips_fact){.pred = hand};
+    if (seed == 0) { /* unsolvable: every reachable state is stored */
+        p.ngoal = 1;
+        p.goal[0] = (tf_strips_fact){.pred = on, .arg = {0, 0, 0}};
+    }
     if (tf_strips_check(&dom, &p, &d) != TF_OK) {
         fprintf(stderr, "%s\n", d.msg);
         return 1;
