@@ -60,6 +60,10 @@ typedef struct tf_plan_task {
      * prompt's own. */
     int naliases[TF_STRIPS_MAX_OBJECTS];
     char alias[TF_STRIPS_MAX_OBJECTS][TF_PLANTEXT_MAX_WORDS][TF_STRIPS_MAX_NAME];
+    /* Per action, the word(s) the prompt puts between its first and second
+     * object ("from" in "Feast object from another object"; Blocksworld:
+     * "from" for unstack, "on" for stack), lower case, "" when none. */
+    char connector[TF_STRIPS_MAX_ACTIONS][TF_STRIPS_MAX_NAME];
 } tf_plan_task;
 
 /* Read a task from a PlanBench prompt into *task (caller-allocated,
