@@ -50,6 +50,32 @@ static bool arith_stats(cJSON *cp, const counters *k)
            cJSON_AddNumberToObject(a, "unknown_question", (double)k->arith_unknown);
 }
 
+/* The planner model's counters into cp: "plan": {"by_mode", "no_place",
+ * "valid", "optimal", "first_error"}. */
+static bool plan_stats(cJSON *cp, const counters *k)
+{
+    cJSON *p = cJSON_AddObjectToObject(cp, "plan");
+    cJSON *bm = p ? cJSON_AddObjectToObject(p, "by_mode") : NULL;
+    cJSON *np = p ? cJSON_AddObjectToObject(p, "no_place") : NULL;
+    bool ok = bm && np;
+    for (int i = 0; ok && i < TF_SERVE_PLAN_MODE_COUNT; i++) {
+        const char *name = tf_serve_plan_mode_name((tf_serve_plan_mode)i);
+        bool drawable = i == TF_SERVE_PLAN_PADDED || i == TF_SERVE_PLAN_INVALID;
+        ok = cJSON_AddNumberToObject(bm, name, (double)k->plan_by_mode[i]) != NULL &&
+             (!drawable || cJSON_AddNumberToObject(np, name, (double)k->plan_no_place[i]) != NULL);
+    }
+    ok = ok && cJSON_AddNumberToObject(p, "valid", (double)k->plan_valid) &&
+         cJSON_AddNumberToObject(p, "optimal", (double)k->plan_optimal);
+    cJSON *fe = ok ? cJSON_AddObjectToObject(p, "first_error") : NULL;
+    ok = ok && fe;
+    for (int i = 0; ok && i < k->plan_errors.n; i++)
+        ok = cJSON_AddNumberToObject(fe, k->plan_errors.name[i], (double)k->plan_errors.count[i]) !=
+             NULL;
+    if (ok && k->plan_errors.other)
+        ok = cJSON_AddNumberToObject(p, "first_error_other", (double)k->plan_errors.other) != NULL;
+    return ok;
+}
+
 /* The statistics as JSON (caller frees), taken under the lock. */
 static char *stats_json(server *s)
 {
@@ -89,7 +115,7 @@ static char *stats_json(server *s)
         ok = cJSON_AddNumberToObject(
                  bm, i < TF_SERVE_MODE_COUNT ? tf_serve_mode_name((tf_serve_mode)i) : "replay",
                  (double)k.by_mode[i]) != NULL;
-    ok = ok && arith_stats(cp, &k);
+    ok = ok && arith_stats(cp, &k) && plan_stats(cp, &k);
     if (ok)
         out = cJSON_Print(j);
     cJSON_Delete(j);
@@ -130,6 +156,15 @@ static void account(server *s, req *r)
         for (int i = 0; i < TF_SERVE_ARITH_STYLE_COUNT; i++)
             k->arith_by_style[i] += r->arith_style[i];
         k->arith_reference_wrong += r->arith_ref_wrong;
+        for (int i = 0; i < TF_SERVE_PLAN_MODE_COUNT; i++) {
+            k->plan_by_mode[i] += r->plan_mode[i];
+            k->plan_no_place[i] += r->plan_no_place[i];
+        }
+        k->plan_valid += r->plan_valid;
+        k->plan_optimal += r->plan_optimal;
+        for (int i = 0; i < r->plan_errors.n; i++)
+            tf_srv_codes_add(&k->plan_errors, r->plan_errors.name[i], r->plan_errors.count[i]);
+        k->plan_errors.other += r->plan_errors.other;
     }
     if (r->arith_unknown && r->fault == F_NONE)
         k->arith_unknown++;

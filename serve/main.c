@@ -21,6 +21,7 @@ typedef struct serve_cli {
     srv_opts o;
     const char *key;     /* --api-key, or NULL */
     const char *key_env; /* --api-key-env, or NULL */
+    long max_states;     /* --plan-max-states, into o.po.max_states */
 } serve_cli;
 
 /* --rows/--cols: "auto" (0: the prompt's extent) or a side in [lo, hi]. */
@@ -277,6 +278,45 @@ static const tf_opt serve_table[] = {
      .def = "0"},
 
     {.kind = TF_OPT_HEADING,
+     .help = "plans (a PlanBench prompt, Blocksworld or a variant, gets an optimal plan from the "
+             "farm's planner; the three rates together at most 1):"},
+    {.kind = TF_OPT_NUM,
+     .name = "plan-invalid-rate",
+     .arg = "P",
+     .help = "fraction of plans with one action dropped (or an inapplicable one inserted): a "
+             "precondition fails at that step",
+     .off = offsetof(serve_cli, o.po.invalid_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "plan-padding-rate",
+     .arg = "P",
+     .help = "fraction with a useless pair of actions inserted (an action and its inverse): "
+             "valid, two steps longer than optimal",
+     .off = offsetof(serve_cli, o.po.padding_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_NUM,
+     .name = "plan-refuse-rate",
+     .arg = "P",
+     .help = "fraction answered \"there is no plan\" although there is one",
+     .off = offsetof(serve_cli, o.po.refuse_rate),
+     .lo = 0,
+     .hi = 1,
+     .def = "0"},
+    {.kind = TF_OPT_LONG,
+     .name = "plan-max-states",
+     .arg = "N",
+     .help = "states the planner may store per prompt (as the blocksworld section's "
+             "max_states); past it the answer is \"no plan found\"",
+     .off = offsetof(serve_cli, max_states),
+     .lo = 1,
+     .hi = 50000000,
+     .def = "2000000"},
+
+    {.kind = TF_OPT_HEADING,
      .help = "faults (per attempt at /v1/completions and /v1/chat/completions, drawn from a "
              "counter; the five rates together at most 1):"},
     {.kind = TF_OPT_LONG,
@@ -372,8 +412,10 @@ static const tf_opt_cmd serve_cmd = {
         "farm's A* (a variant drawn from the request) and answers in the prompt's dialect\n"
         "(searchformer \"start ...\" or beyond \"query ...\"). With --arith-corpus it also\n"
         "answers the GSM8K-style questions of the corpus from their reference solutions,\n"
-        "with injected slips. Answers are a pure function of (--seed, model, prompt or\n"
-        "messages, the request's seed, the sample index).\n"
+        "with injected slips. It plans PlanBench's Blocksworld tasks (and Mystery and\n"
+        "obfuscated ones): optimal plans, with injected invalid actions, padding and\n"
+        "refusals. Answers are a pure function of (--seed, model, prompt or messages,\n"
+        "the request's seed, the sample index).\n"
         "Endpoints: GET /v1/models, POST /v1/completions, POST /v1/chat/completions,\n"
         "GET /stats, GET /health. See docs/serve.md.\n",
     .epilog = "Prints \"listening on http://HOST:PORT\" when ready; exits 0 on SIGTERM/SIGINT,\n"
@@ -418,10 +460,15 @@ static int parse_args(int argc, char **argv, srv_opts *o)
     if (flaws > 0 && !c->arith_path)
         return tf_opt_usage_error(&serve_cmd, "--arith-*-rate", NULL,
                                   "the arith rates need --arith-corpus");
+    double plan = c->po.invalid_rate + c->po.padding_rate + c->po.refuse_rate;
+    if (plan > 1.0 + 1e-9)
+        return tf_opt_usage_error(&serve_cmd, "--plan-*-rate", NULL,
+                                  "the plan rates add up to %g, more than 1", plan);
     if (c->arith_path && c->replay_path)
         return tf_opt_usage_error(&serve_cmd, "--arith-corpus", NULL,
                                   "give --arith-corpus or --replay, not both");
     *o = cli.o;
+    o->po.max_states = (uint64_t)cli.max_states;
     o->api_key = NULL;
     if (key) {
         o->api_key = strdup(key);

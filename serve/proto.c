@@ -1,8 +1,9 @@
 /* proto.c: the OpenAI protocol of "tracefarm serve".
  *
  * Completions and chat requests are validated like a real server would
- * (400 naming the field), answered by the synthetic model (model.c) or
- * the replay table (replay.c), and returned in OpenAI's response shapes
+ * (400 naming the field), answered by the synthetic models (model.c,
+ * arith_model.c, plan_model.c) or the replay table (replay.c), and
+ * returned in OpenAI's response shapes
  * with stop sequences, max_tokens and usage applied. The answer is a pure
  * function of (--seed, model, prompt or messages, the request's seed, the
  * sample index): see docs/serve.md.
@@ -242,6 +243,22 @@ static bool parse_request(const srv_opts *o, const cJSON *j, bool chat, creq *q,
 
 /* ----- answers ------------------------------------------------------------ */
 
+/* See serve_internal.h. */
+void tf_srv_codes_add(srv_codes *t, const char *code, long k)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->name[i], code)) {
+            t->count[i] += k;
+            return;
+        }
+    if (t->n == SRV_CODES) {
+        t->other += k;
+        return;
+    }
+    snprintf(t->name[t->n], sizeof t->name[t->n], "%s", code);
+    t->count[t->n++] = k;
+}
+
 /* Byte length of the first max whitespace tokens of s[0..n) (separators
  * between them kept, trailing whitespace dropped); *more is set when
  * tokens were dropped. */
@@ -405,6 +422,16 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
     size_t reflen = 0;
     if (question >= 0)
         reference = tf_serve_arith_reference(s->arith, (size_t)question, &reflen);
+    /* a PlanBench task (its "[STATEMENT]" read by the planning module)
+     * goes to the planner model; any other prompt on as before */
+    tf_serve_plan_problem *plan = NULL;
+    if (!s->replay && !reference) {
+        tf_err e = tf_serve_plan_load(&o->po, q->prompt, strlen(q->prompt), &plan);
+        if (e == TF_ERR_NOMEM) {
+            *why = "out of memory";
+            return 500;
+        }
+    }
     cJSON *j = cJSON_CreateObject();
     cJSON *choices = NULL;
     char id[40];
@@ -443,6 +470,29 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
                 r->arith_no_place[info.drawn]++;
             r->arith_style[info.style]++;
             r->arith_ref_wrong += info.reference_wrong;
+            t = text.data ? text.data : "";
+            n = text.len;
+            split = info.answer_at;
+        } else if (plan) {
+            uint64_t seed = tf_mix64(base + (uint64_t)(i + 1) * TF_RNG_GOLDEN);
+            tf_serve_plan_info info;
+            tf_err e = tf_serve_plan_answer(&o->po, plan, seed, &text, &info);
+            if (e != TF_OK) {
+                tf_buf_free(&text);
+                *why = e == TF_ERR_TOO_BIG    ? "the answer exceeds 64 MiB"
+                       : e == TF_ERR_INTERNAL ? "the plan written cannot be read back as written"
+                                              : tf_strerror(e);
+                status = 500;
+                break;
+            }
+            budget -= text.len;
+            r->plan_mode[info.mode]++;
+            if (info.mode == TF_SERVE_PLAN_OPTIMAL && info.drawn != TF_SERVE_PLAN_OPTIMAL)
+                r->plan_no_place[info.drawn]++;
+            r->plan_valid += info.valid;
+            r->plan_optimal += info.optimal;
+            if (info.first_error[0])
+                tf_srv_codes_add(&r->plan_errors, info.first_error, 1);
             t = text.data ? text.data : "";
             n = text.len;
             split = info.answer_at;
@@ -490,6 +540,7 @@ static int answer(server *s, req *r, const creq *q, long ptok, char **body, cons
         r->ctok = ctok;
     }
     cJSON_Delete(j);
+    tf_serve_plan_free(plan);
     if (status == 200 && !ok) {
         *why = "out of memory";
         status = 500;

@@ -6,8 +6,9 @@
  *             authorisation, responses, accounting and /stats
  *   proto.c   the OpenAI protocol: completions and chat requests parsed
  *             and validated, answered from the maze model (model.c), the
- *             arith model (arith_model.c, its corpus in arith_corpus.c) or
- *             the replay table (replay.c) in the response shapes
+ *             arith model (arith_model.c, its corpus in arith_corpus.c),
+ *             the planner model (plan_model.c) or the replay table
+ *             (replay.c) in the response shapes
  *   faults.c  injected faults: latency, --fail-first, 429, 500, hangs,
  *             truncated and non-JSON bodies
  *
@@ -47,6 +48,7 @@ typedef struct srv_opts {
     const char *arith_qfield; /* its question field */
     const char *arith_afield; /* its reference field */
     tf_serve_arith_opts ao;   /* style and injection rates */
+    tf_serve_plan_opts po;    /* the planner model's rates and bound */
     long latency_ms, jitter_ms;
     double rate_429, rate_500, rate_hang, rate_truncated, rate_nonjson;
     long retry_after, hang_ms, fail_first;
@@ -68,6 +70,21 @@ enum { EP_MODELS, EP_COMPLETIONS, EP_CHAT, EP_STATS, EP_HEALTH, EP_OTHER, EP_COU
 enum { F_NONE, F_FAIL_FIRST, F_HANG, F_429, F_500, F_TRUNCATED, F_NONJSON, F_COUNT };
 extern const char *const tf_srv_fault_names[F_COUNT]; /* "none", "fail_first", ... */
 
+/* A histogram of the planner model's first_error codes ("unmet_clear",
+ * "plan_refused"): the first SRV_CODES distinct codes by name, the others
+ * together (a task's predicates are the prompt's, so the names are not
+ * known in advance; the cap keeps the table fixed). */
+enum { SRV_CODES = 48 };
+typedef struct srv_codes {
+    int n;
+    char name[SRV_CODES][TF_SERVE_PLAN_MAX_CODE];
+    long count[SRV_CODES];
+    long other;
+} srv_codes;
+
+/* Add k to code's count (a new code takes the next slot, else "other"). */
+void tf_srv_codes_add(srv_codes *t, const char *code, long k);
+
 /* The HTTP statuses counted one by one in /stats (known_status, http.c). */
 enum { N_STATUS = 8 };
 
@@ -87,6 +104,10 @@ typedef struct counters {
     long arith_by_style[TF_SERVE_ARITH_STYLE_COUNT];
     long arith_reference_wrong; /* arith choices whose reference has a wrong step */
     long arith_unknown;         /* 404s: no known question and no maze */
+    long plan_by_mode[TF_SERVE_PLAN_MODE_COUNT];  /* plan choices by what they got */
+    long plan_no_place[TF_SERVE_PLAN_MODE_COUNT]; /* drawn flaws that had no place */
+    long plan_valid, plan_optimal;                /* plan choices read back valid, optimal */
+    srv_codes plan_errors;                        /* their first_error codes */
 } counters;
 
 /* The failure counts of --fail-first, keyed by a hash of the request. */
@@ -124,6 +145,9 @@ typedef struct req {
     long arith_mode[TF_SERVE_ARITH_MODE_COUNT], arith_no_place[TF_SERVE_ARITH_MODE_COUNT];
     long arith_style[TF_SERVE_ARITH_STYLE_COUNT], arith_ref_wrong;
     bool arith_unknown;
+    long plan_mode[TF_SERVE_PLAN_MODE_COUNT], plan_no_place[TF_SERVE_PLAN_MODE_COUNT];
+    long plan_valid, plan_optimal;
+    srv_codes plan_errors;
     struct timespec t0;
     char method[8];
     char path[64];

@@ -21,6 +21,8 @@
 #include "tracefarm/buf.h"
 #include "tracefarm/err.h"
 #include "tracefarm/maze.h"
+#include "tracefarm/plantext.h"
+#include "tracefarm/strips.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -142,6 +144,92 @@ typedef struct tf_serve_arith_info {
  * as it was. */
 tf_err tf_serve_arith_answer(const tf_serve_arith_opts *o, const char *reference, size_t len,
                              uint64_t seed, tf_buf *out, tf_serve_arith_info *info) TF_MUST_USE;
+
+/* ----- the synthetic planner (Blocksworld) ------------------------------- */
+
+/* What the planner model did with one sample (docs/serve.md, "Plans
+ * (Blocksworld)"). */
+typedef enum tf_serve_plan_mode {
+    TF_SERVE_PLAN_OPTIMAL = 0, /* the optimal plan (breadth-first search) */
+    TF_SERVE_PLAN_PADDED,      /* the optimal plan with one useless pair of actions
+                                  (an action and its inverse) inserted: valid, two
+                                  steps longer than optimal */
+    TF_SERVE_PLAN_INVALID,     /* one action of the optimal plan dropped (else one
+                                  inapplicable action inserted): a precondition
+                                  fails at a known step */
+    TF_SERVE_PLAN_REFUSED,     /* a solvable task answered "no plan exists" */
+    TF_SERVE_PLAN_UNSOLVABLE,  /* the planner proved there is no plan: an honest
+                                  refusal */
+    TF_SERVE_PLAN_LIMIT,       /* the planner's bound was reached: "no plan found" */
+    TF_SERVE_PLAN_MODE_COUNT
+} tf_serve_plan_mode;
+
+/* "optimal", "padded", "invalid", "refused", "unsolvable", "limit"; NULL
+ * out of range. */
+const char *tf_serve_plan_mode_name(tf_serve_plan_mode m);
+
+typedef struct tf_serve_plan_opts {
+    double invalid_rate; /* fractions of answers in [0, 1], drawn per sample */
+    double padding_rate; /* from one uniform (cumulative thresholds in this */
+    double refuse_rate;  /* order), so they add up to at most 1 */
+    uint64_t max_states; /* the planner's bound; 0: TF_STRIPS_DEFAULT_MAX_STATES */
+} tf_serve_plan_opts;
+
+/* A task read from a prompt and planned once; answered per sample. */
+typedef struct tf_serve_plan_problem {
+    tf_plan_task task;
+    tf_strips_found found; /* the planner's result */
+    tf_strips_step *plan;  /* FOUND: the optimal plan (owned), len steps */
+    size_t len;
+} tf_serve_plan_problem;
+
+/* Read a PlanBench planning task from a prompt (a prompt without
+ * "[STATEMENT]" is refused at once; else tf_plantext_prompt) and plan it
+ * (tf_strips_plan bounded by o->max_states). *out is NULL unless TF_OK;
+ * free it with tf_serve_plan_free. Errors: TF_ERR_PARSE or TF_ERR_TOO_BIG
+ * (not a planning task: the prompt is for another model), TF_ERR_NOMEM. */
+tf_err tf_serve_plan_load(const tf_serve_plan_opts *o, const char *prompt, size_t len,
+                          tf_serve_plan_problem **out) TF_MUST_USE;
+
+/* The same for a task already read (copied into *out). */
+tf_err tf_serve_plan_from_task(const tf_serve_plan_opts *o, const tf_plan_task *task,
+                               tf_serve_plan_problem **out) TF_MUST_USE;
+void tf_serve_plan_free(tf_serve_plan_problem *p); /* accepts NULL */
+
+/* The longest first_error code of a plan answer, NUL included. */
+#define TF_SERVE_PLAN_MAX_CODE (TF_STRIPS_MAX_NAME + 8)
+
+typedef struct tf_serve_plan_info {
+    tf_serve_plan_mode mode;  /* what the answer got */
+    tf_serve_plan_mode drawn; /* what was drawn (OPTIMAL, PADDED, INVALID or
+                                 REFUSED); mode is OPTIMAL when a drawn flaw had
+                                 no place, UNSOLVABLE or LIMIT when there was no
+                                 plan to answer with */
+    long plan_len;            /* steps written; 0 for a refusal */
+    long optimal_len;         /* the optimal plan's length; -1 without one */
+    long first_invalid;       /* INVALID: the index of the first step that is
+                                 not applicable; else -1 */
+    /* What the blocksworld domain reads from the answer part (the plan read
+     * back with tf_plantext_read_plan and simulated, as verify does):
+     * plan_valid, plan_optimal, and first_error ("" for none;
+     * "unmet_PRED", "unknown_object", "plan_refused", "no_plan",
+     * "plan_incomplete"). */
+    bool valid, optimal;
+    char first_error[TF_SERVE_PLAN_MAX_CODE];
+    size_t answer_at; /* byte offset in the answer where the plan (or the
+                         refusal) starts: the reasoning ends before it */
+} tf_serve_plan_info;
+
+/* Answer a planning task for one sample whose seed is seed, appending the
+ * text to out: a reasoning text whose length grows with the optimal
+ * plan's, then the plan in the task's words (tf_plantext_write_plan) or a
+ * refusal, with at most one flaw drawn from the seed. A pure function of
+ * (o, p, seed). The answer is read back (tf_plantext_read_plan), whole and
+ * from answer_at, and must give the steps written (or no plan for a
+ * refusal): else TF_ERR_INTERNAL. Errors: TF_ERR_TOO_BIG (over out's
+ * limit), TF_ERR_NOMEM, TF_ERR_INTERNAL; out is then as it was. */
+tf_err tf_serve_plan_answer(const tf_serve_plan_opts *o, const tf_serve_plan_problem *p,
+                            uint64_t seed, tf_buf *out, tf_serve_plan_info *info) TF_MUST_USE;
 
 /* ----- the arith corpus: question -> reference ------------------------------ */
 
