@@ -434,7 +434,8 @@ tf_err tf_strips_plan(const tf_strips_domain *dom, const tf_strips_problem *prob
     if (goals_unmet(dom, prob, &l, cur) == 0)
         goal = 0;
     int full = 0;
-    for (uint64_t q = 0; q < S.n && goal == UINT64_MAX; q++) {
+    /* once full, expanding the stored states can find nothing new */
+    for (uint64_t q = 0; q < S.n && goal == UINT64_MAX && !full; q++) {
         for (int ai = 0; ai < dom->nactions && goal == UINT64_MAX; ai++) {
             const tf_strips_action *a = &dom->action[ai];
             int arg[TF_STRIPS_MAX_ARITY] = {0};

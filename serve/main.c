@@ -314,7 +314,7 @@ static const tf_opt serve_table[] = {
      .off = offsetof(serve_cli, max_states),
      .lo = 1,
      .hi = 50000000,
-     .def = "2000000"},
+     .def = "1000000"},
 
     {.kind = TF_OPT_HEADING,
      .help = "faults (per attempt at /v1/completions and /v1/chat/completions, drawn from a "

@@ -58,10 +58,11 @@ static const tf_key bw_keys[] = {
      .type = TF_KEY_INT,
      .lo = 1,
      .hi = 50000000,
-     .dflt = "2000000",
+     .dflt = "1000000",
      .offset = offsetof(bw_section, max_states),
-     .help = "states the optimal planner may store per problem (about 60 bytes each for 8 "
-             "blocks); past it the optimal length is null"},
+     .help = "states the optimal planner may store per problem (about 40 bytes each, plus 8 per "
+             "64 ground atoms): 1,000,000 settle every problem of up to 8 blocks; past the "
+             "bound the optimal length is null"},
 };
 
 enum { F_PDDL_PROBLEM, F_PDDL_DOMAIN, F_GROUND_TRUTH, F_REASONING_TOKENS, F_COUNT };
@@ -77,8 +78,9 @@ static const tf_field bw_fields[F_COUNT] = {
                         "(optional): simulated as a check of the problem and of the planner"},
     [F_REASONING_TOKENS] = {"reasoning_tokens",
                             "response_object.usage.completion_tokens_details.reasoning_tokens",
-                            "blocksworld: the reasoning tokens of a record's output (optional; "
-                            "an endpoint's usage gives them itself)"},
+                            "blocksworld: the reasoning tokens of the record's own output "
+                            "(optional; not read for an endpoint's answers, whose usage gives "
+                            "them)"},
 };
 
 static const char *const bw_flags[] = {"ground_truth_invalid", "ground_truth_shorter"};
@@ -296,7 +298,7 @@ static long reasoning_length(const bw_problem *pb, const tf_record *rec, const t
         *from = "usage_reasoning_tokens";
         return out->reasoning_tokens;
     }
-    if (pb->reasoning_tokens >= 0) {
+    if (pb->reasoning_tokens >= 0 && !out->from_request) { /* the record's own output's */
         *from = "field_reasoning_tokens";
         return pb->reasoning_tokens;
     }

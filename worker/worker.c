@@ -266,6 +266,7 @@ static tf_err emit_output(shard *sh, const slot *s, const tf_output *o, tf_diag 
     if (err == TF_OK) {
         parts.reasoning_tokens = o->usage ? (long)o->usage->reasoning_tokens : -1;
         parts.completion_tokens = o->tokens;
+        parts.from_request = o->usage != NULL;
         err = w->dom->verify(w->dom_cfg, s->problem, &s->rec, &parts, item, &facts, &why);
     }
     if (err == TF_OK && sh->src->annotate)

@@ -82,6 +82,9 @@ typedef struct tf_parts {
                                    -1 unknown. tf_parts_split sets -1; the worker fills it */
     long completion_tokens;     /* the same for the completion tokens (an endpoint's usage,
                                    a record's tokens field); -1 unknown */
+    int from_request;           /* nonzero: the output is a response to a request (sources
+                                   "endpoint", "cache"), not the record's own, so the record's
+                                   fields say nothing of it. tf_parts_split sets 0 */
 } tf_parts;
 
 /* Split a model output into its parts (docs/outputs.md, "The reasoning

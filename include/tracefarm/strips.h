@@ -126,7 +126,7 @@ void tf_strips_step_str(const tf_strips_domain *dom, const tf_strips_problem *pr
 
 /* Default bound of tf_strips_plan: states stored (each a bit set of the
  * ground atoms plus a parent link). */
-#define TF_STRIPS_DEFAULT_MAX_STATES 2000000UL
+#define TF_STRIPS_DEFAULT_MAX_STATES 1000000UL
 
 typedef enum tf_strips_found {
     TF_STRIPS_FOUND = 0,  /* an optimal plan */
