@@ -1,6 +1,6 @@
 /* domain.h: the domain kit. A domain is one kind of problem the farm can
- * verify (maze A* traces today); it is one file filling a const tf_domain,
- * as IOR's storage backends are, and one line in verify/registry.c.
+ * verify (maze A* traces, arithmetic chains, Blocksworld plans); it is one file filling a const
+ * tf_domain, as IOR's storage backends are, and one line in verify/registry.c.
  * docs/architecture.md, "Adding a domain", is the checklist.
  *
  * What a domain declares, and the farm does for it:
