@@ -10,9 +10,34 @@
  * ("-", "+", "•", "–", "—"), numbers ("1.", "1)", "(1)", "1:") and "Step N"
  * with its ":" / "." / ")"; the last number seen is the line's number.
  * Then up to two generic lead words may stand ("perform", "execute",
- * "apply", "do", "then", "next", "first", "finally", "now").
+ * "apply", "do", "then", "next", "first", "finally", "now", "lastly",
+ * "second", "third", "afterwards", "subsequently", "after that").
  *
- * Step lines. A step line then starts with an action phrase of the task
+ * Segments. A line may hold several steps. After its prefix it is split
+ * into segments: always at a sentence end (". " and more text), ";",
+ * "|" (table cells), an arrow ("->", "=>", "→" and the other arrows);
+ * at ",", " and ", " then " (which stays, a lead word) and ":" only when
+ * what follows begins with an action phrase (after white space, markdown,
+ * a "(" and lead words), and at ":" only when the segment before does not
+ * itself begin with one ("The plan is: unstack ..."). After a segment that
+ * begins with an action phrase, a ":" or a dash ("–", "—") ends the
+ * splitting: the rest of the line is its explanation ("1. **Pick up
+ * red**: now, ... pick up ..."). Each segment is read as a line (below);
+ * one that follows ",", " and " or " then " is a step only when the
+ * segment before it is a step, lead words only, or empty after a hard
+ * split or the line's start ("we pick up blue, then stack ..." is not a
+ * step; "Unstack blue from orange, then put down blue" is two). "it" as a
+ * step's first object is the first object of the step before it on the
+ * same line ("Unstack blue from orange, then put it down"). In a table row
+ * (a line starting with "|") a cell that holds only a number ("1", "Step
+ * 2", "**3.**") numbers the row's first step, and a step's objects may be
+ * read across up to arity cell bars ("| 1 | Unstack | blue | orange |").
+ * Segments that are no steps ("This moves the blue block to the table")
+ * are skipped: a segment must START with an action phrase.
+ *
+ * Steps. A segment (the whole line when it is not split; "line" below,
+ * numbered when its line is) is a step when it starts with an action
+ * phrase of the task
  * (the longest that matches, case-insensitive, word by word; "pick-up"
  * and "pickup" are words of their own), optionally inside "(": the PDDL
  * form. A phrasal verb without its particle reads as its action when its
@@ -42,7 +67,11 @@
  * objects than the arity is incomplete ("1. **Attack**", "Succumb
  * object").
  *
- * Blocks. Step lines group into blocks. A numbered step continues the
+ * Blocks. Step lines (lines with at least one step) group into blocks;
+ * the steps of one line go in order into the block its first step goes
+ * into (none when that one is not read); the line's number is its first
+ * step's, and the next line's number continues from it. A numbered step
+ * continues the
  * current block when its number is the last one plus 1 (whatever stood
  * between: explanations under each step); number 0 or 1 starts a new
  * block; any other number is a reference to a step ("- Step 4: Perform
@@ -79,8 +108,9 @@
  *
  * Caps. TF_ERR_TOO_BIG past TF_PLANTEXT_MAX_TEXT bytes, or when a block
  * passes TF_PLANTEXT_MAX_STEPS steps. One pass over the text: every byte
- * is looked at a bounded number of times (linear time); only the current
- * block's and the last complete block's steps are kept.
+ * is looked at a bounded number of times (linear time: telling whether an
+ * action follows a separator looks at LOOK_AHEAD bytes at most); only the
+ * current block's and the last complete block's steps are kept.
  */
 #include "tracefarm/plantext.h"
 
@@ -99,6 +129,7 @@ typedef struct word {
 typedef struct words {
     int n[TF_STRIPS_MAX_ACTIONS][TF_PLANTEXT_MAX_WORDS];
     word w[TF_STRIPS_MAX_ACTIONS][TF_PLANTEXT_MAX_WORDS][PHRASE_WORDS];
+    int maxw; /* words of the longest phrase */
 } words;
 
 static int lower(int c)
@@ -191,6 +222,7 @@ static int next_word(const char *s, size_t n, size_t *i, word *w, int *stop)
 
 static void split_phrases(const tf_plan_task *t, words *W)
 {
+    W->maxw = 0;
     for (int a = 0; a < t->dom.nactions && a < TF_STRIPS_MAX_ACTIONS; a++) {
         int np = t->nphrases[a] < TF_PLANTEXT_MAX_WORDS ? t->nphrases[a] : TF_PLANTEXT_MAX_WORDS;
         for (int k = 0; k < TF_PLANTEXT_MAX_WORDS; k++)
@@ -209,6 +241,8 @@ static void split_phrases(const tf_plan_task *t, words *W)
                     break;
             }
             W->n[a][k] = m;
+            if (m > W->maxw)
+                W->maxw = m;
         }
     }
 }
@@ -362,8 +396,9 @@ static int in_phrase(const words *W, int a, word w)
 }
 
 /* Generic verbs and adverbs that may stand before the action phrase. */
-static const char *const LEAD[] = {"perform", "execute", "apply",   "do",  "then",
-                                   "next",    "first",   "finally", "now", NULL};
+static const char *const LEAD[] = {"perform", "execute", "apply",      "do",           "then",
+                                   "next",    "first",   "finally",    "now",          "lastly",
+                                   "second",  "third",   "afterwards", "subsequently", NULL};
 
 static int is_lead(word w)
 {
@@ -373,24 +408,38 @@ static int is_lead(word w)
     return 0;
 }
 
-/* Read one line (s[0..n), no newline). */
-static void read_line(const tf_plan_task *t, const words *W, const char *s, size_t n, line_info *li)
+/* The action phrase at s[i..n) after up to two lead words ("then",
+ * "after that"): the longest that matches, or a phrasal verb without its
+ * particle. Returns the action, or -1; *end is set after the phrase. */
+static int match_action(const tf_plan_task *t, const words *W, const char *s, size_t n, size_t i,
+                        size_t *end)
 {
-    memset(li, 0, sizeof *li);
-    size_t i = strip_prefix(s, n, li);
-    if (i < n && s[i] == '(') {
-        li->pddl = 1;
-        i++;
-    }
-    /* the action phrase: the longest that matches here, after lead words */
     word lw[PHRASE_WORDS];
     int nlw = 0, stop = 0, lead = 0;
     size_t after[PHRASE_WORDS], k = i;
-    while (nlw < PHRASE_WORDS && next_word(s, n, &k, &lw[nlw], &stop)) {
+    for (int paren = 0; nlw < W->maxw;) {
+        if (!next_word(s, n, &k, &lw[nlw], &stop)) {
+            if (stop && nlw == 0 && lead > 0 && !paren && s[k] == '(') {
+                paren = 1; /* "then (pick-up a)" */
+                k++;
+                continue;
+            }
+            break;
+        }
         after[nlw] = k;
         if (nlw == 0 && lead < 2 && is_lead(lw[0])) {
             lead++;
             continue;
+        }
+        if (nlw == 0 && lead < 2 && word_is(lw[0], "after")) {
+            size_t k2 = k;
+            word w2;
+            int st2;
+            if (next_word(s, n, &k2, &w2, &st2) && word_is(w2, "that")) {
+                k = k2;
+                lead++;
+                continue;
+            }
         }
         nlw++;
     }
@@ -420,34 +469,89 @@ static void read_line(const tf_plan_task *t, const words *W, const char *s, size
                     found++;
                 }
         if (found != 1)
-            return;
+            return -1;
         bestm = 1;
     }
+    if (best >= 0)
+        *end = after[bestm - 1];
+    return best;
+}
+
+#define LOOK_AHEAD 96 /* bytes looked at to tell whether an action follows */
+
+/* Does an action phrase start at s[i..n) (after white space, markdown, a
+ * "(" and lead words)? Looks at LOOK_AHEAD bytes at most. */
+static int starts_action(const tf_plan_task *t, const words *W, const char *s, size_t n, size_t i)
+{
+    size_t lim = n - i > LOOK_AHEAD ? i + LOOK_AHEAD : n, end;
+    while (i < lim && strchr(" \t*_`", s[i]) && s[i] != '\0')
+        i++;
+    if (i < lim && s[i] == '(')
+        i++;
+    return match_action(t, W, s, lim, i, &end) >= 0;
+}
+
+/* How a segment of a line is read (several steps on one line). */
+typedef struct seg_ctx {
+    int later;    /* not the line's first segment: number is the line's */
+    long number;  /* ... that number, or -1 */
+    int it_obj;   /* the object "it" stands for, -1 */
+    size_t bars;  /* table row: cell bars an object may be read across */
+    size_t seg_n; /* the segment's end (objects may run to n in a table) */
+} seg_ctx;
+
+/* Read one line, or one segment of it (s[0..n), no newline). */
+static void read_line(const tf_plan_task *t, const words *W, const char *s, size_t n, line_info *li,
+                      const seg_ctx *c)
+{
+    memset(li, 0, sizeof *li);
+    size_t i = strip_prefix(s, c->seg_n, li);
+    if (c->later)
+        li->number = c->number;
+    if (i < c->seg_n && s[i] == '(') {
+        li->pddl = 1;
+        i++;
+    }
+    int stop = 0, best = match_action(t, W, s, c->seg_n, i, &i);
     if (best < 0)
         return;
-    i = after[bestm - 1];
+    size_t lim = c->seg_n, bars = 0; /* objects are read in s[0..lim) */
     int arity = t->dom.action[best].arity;
     if (arity > TF_STRIPS_MAX_ARITY || arity < 0)
         return;
     /* "Unstack(Yellow, Blue)", "Feast (c, d)": the objects in parentheses */
     size_t j0 = i;
     for (;;) {
-        size_t sp = space_len(s, n, j0);
-        if (sp == 0 && j0 < n && (s[j0] == '*' || s[j0] == '`'))
+        size_t sp = space_len(s, lim, j0);
+        if (sp == 0 && j0 < lim && (s[j0] == '*' || s[j0] == '`'))
             sp = 1;
         if (sp == 0)
             break;
         j0 += sp;
     }
-    if (!li->pddl && j0 < n && s[j0] == '(')
+    if (!li->pddl && j0 < lim && s[j0] == '(')
         i = j0 + 1;
     li->s.action = best;
     for (int x = 0; x < TF_STRIPS_MAX_ARITY; x++)
         li->s.arg[x] = -1;
     int got = 0, prev_det = 0;
     word w;
-    while (got < arity && next_word(s, n, &i, &w, &stop)) {
+    for (;;) {
+        if (got >= arity)
+            break;
+        if (!next_word(s, lim, &i, &w, &stop)) {
+            /* a table row: "| 1 | Unstack | blue | orange |" */
+            if ((stop || i >= lim) && i < n && s[i] == '|' && bars < c->bars) {
+                bars++;
+                lim = n;
+                i++;
+                continue;
+            }
+            break;
+        }
         int o = find_alias(t, w);
+        if (o < 0 && got == 0 && c->it_obj >= 0 && word_is(w, "it"))
+            o = c->it_obj; /* "Unstack blue from orange, then put it down" */
         if (o >= 0) {
             li->s.arg[got++] = o;
             prev_det = 0;
@@ -467,7 +571,7 @@ static void read_line(const tf_plan_task *t, const words *W, const char *s, size
         word nx;
         int st2;
         int next_noun =
-            next_word(s, n, &j, &nx, &st2) && (word_is(nx, "block") || word_is(nx, "object"));
+            next_word(s, lim, &j, &nx, &st2) && (word_is(nx, "block") || word_is(nx, "object"));
         if (li->pddl || name_like(w) || (prev_det && next_noun)) {
             if (!li->unknown.p)
                 li->unknown = w;
@@ -481,18 +585,18 @@ static void read_line(const tf_plan_task *t, const words *W, const char *s, size
     }
     if (got < arity) {
         /* "- **Attack**: requires ...": a definition, not a step */
-        if (got == 0 && li->number < 0 && stop && i < n && s[i] == ':') {
+        if (got == 0 && li->number < 0 && stop && i < lim && s[i] == ':') {
             size_t j = i + 1;
             word nx;
             int st2;
-            if (next_word(s, n, &j, &nx, &st2))
+            if (next_word(s, lim, &j, &nx, &st2))
                 return;
         }
         li->incomplete = 1;
     } else if (li->number < 0 && !li->pddl) {
         /* "- **Overcome b from d** sets b to crave d": a sentence about
          * the action, not a step (bullets only) */
-        while (next_word(s, n, &i, &w, &stop)) {
+        while (next_word(s, lim, &i, &w, &stop)) {
             if (is_glue(w) || in_phrase(W, best, w))
                 continue;
             if (find_alias(t, w) < 0)
@@ -500,9 +604,117 @@ static void read_line(const tf_plan_task *t, const words *W, const char *s, size
             break;
         }
     }
-    if (li->number < 0 && ends_with_colon(s, n))
+    if (li->number < 0 && ends_with_colon(s, c->seg_n))
         return; /* a heading */
     li->step = 1;
+}
+
+/* Is s[i..n) the word w (case-insensitive, then a non-word byte)? */
+static int word_at(const char *s, size_t n, size_t i, const char *w)
+{
+    size_t m = strlen(w);
+    return i + m < n && eq_ci(s + i, m, w, m) && !is_wordc((unsigned char)s[i + m]);
+}
+
+/* Where the segment of a line that starts at s[b] ends, scanning from
+ * s[i]: sets *e (its end) and *next (where the next one starts); returns
+ * 0 when it runs to the end of the line. Splits at sentence ends, ";",
+ * arrows and "|" always; at ",", ":" (when the segment does not itself
+ * start with an action), " and " and " then " only when an action phrase
+ * follows. */
+static int next_sep(const tf_plan_task *t, const words *W, const char *s, size_t n, size_t b,
+                    size_t i, size_t *e, size_t *next, int *soft)
+{
+    *soft = 0;
+    int b_action = -1; /* does the segment start with an action phrase? */
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t skip = 0;
+        if (c == ';' || c == '|')
+            skip = 1;
+        else if ((c == '-' || c == '=') && i + 1 < n && s[i + 1] == '>')
+            skip = 2;
+        else if (c == 0xE2 && i + 2 < n &&
+                 ((unsigned char)s[i + 1] == 0x86 || (unsigned char)s[i + 1] == 0x87))
+            skip = 3; /* arrows */
+        else if (c == '.') {
+            size_t j = i + 1, sp;
+            while ((sp = space_len(s, n, j)) > 0)
+                j += sp;
+            if (j > i + 1 && j < n && s[j] != '\r')
+                skip = 1; /* a sentence ends, another follows */
+        } else if (c == ',') {
+            if (starts_action(t, W, s, n, i + 1))
+                skip = *soft = 1;
+        } else if (c == ':' ||
+                   (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+                    ((unsigned char)s[i + 2] == 0x93 || (unsigned char)s[i + 2] == 0x94))) {
+            if (b_action < 0) {
+                line_info tmp;
+                size_t m = n - b > LOOK_AHEAD ? LOOK_AHEAD : n - b;
+                b_action = starts_action(t, W, s + b, m, strip_prefix(s + b, m, &tmp));
+            }
+            if (b_action)
+                break; /* "1. **Pick up red**: now, ...": an explanation follows */
+            if (c == ':' && starts_action(t, W, s, n, i + 1))
+                skip = 1;
+        } else if (i > b && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            if (word_at(s, n, i, "and") && starts_action(t, W, s, n, i + 3)) {
+                skip = 3;
+                *soft = 1;
+            } else if (word_at(s, n, i, "then") && starts_action(t, W, s, n, i)) {
+                *e = *next = i; /* "then" stays: a lead word */
+                *soft = 1;
+                return 1;
+            }
+        }
+        if (skip) {
+            *e = i;
+            *next = i + skip;
+            return 1;
+        }
+    }
+    *e = *next = n;
+    return 0;
+}
+
+/* Does s[0..n) hold lead words only ("First", "**Then**")? 1 when it
+ * does, 0 when it holds no word, -1 otherwise. */
+static int lead_only(const char *s, size_t n)
+{
+    line_info tmp;
+    size_t i = strip_prefix(s, n, &tmp);
+    word w;
+    int stop, any = 0;
+    while (next_word(s, n, &i, &w, &stop)) {
+        if (!is_lead(w) && !word_is(w, "after") && !word_is(w, "that"))
+            return -1;
+        any = 1;
+    }
+    return stop ? -1 : any;
+}
+
+/* Is s[0..n) a table cell holding a step number only ("1", "Step 2",
+ * "**3.**")? Sets *v. */
+static int cell_number(const char *s, size_t n, long *v)
+{
+    size_t i = 0;
+    while (i < n && strchr(" \t*_`", s[i]) && s[i] != '\0')
+        i++;
+    if (i + 4 < n && eq_ci(s + i, 4, "step", 4))
+        for (i += 4; i < n && s[i] == ' ';)
+            i++;
+    size_t d = i;
+    *v = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9' && i - d < 9)
+        *v = *v * 10 + (s[i++] - '0');
+    if (i == d)
+        return 0;
+    if (i < n && (s[i] == '.' || s[i] == ')' || s[i] == ':'))
+        i++;
+    while (i < n && strchr(" \t\r*_`", s[i]) && s[i] != '\0')
+        i++;
+    return i == n;
 }
 
 /* The refusal phrases, lower case; "..." in a phrase skips up to 40 bytes
@@ -693,23 +905,55 @@ tf_err tf_plantext_read_plan(const tf_plan_task *task, const char *text, size_t 
                 refusal_line = line;
             }
         }
-        line_info li;
-        read_line(task, W, s, n, &li);
-        if (li.step) {
+        /* the line's segments, each a step or not */
+        line_info pl;
+        size_t body = strip_prefix(s, n, &pl), b = 0, next = 0, e = 0;
+        size_t ws = 0;
+        while (ws < n && (s[ws] == ' ' || s[ws] == '\t'))
+            ws++;
+        int table = ws < n && s[ws] == '|';
+        int nst = 0, skip = 0, it_obj = -1, more = 1, soft = 0, prev_ok = 1, lo;
+        long num = pl.number;
+        for (size_t i = body; more && err == TF_OK; b = i = next) {
+            int after_soft = soft; /* this segment follows ",", "and", "then" */
+            more = next_sep(task, W, s, n, b, i, &e, &next, &soft);
+            seg_ctx c = {b > 0, num, it_obj, table ? TF_STRIPS_MAX_ARITY : 0, e - b};
+            line_info li;
+            read_line(task, W, s + b, table ? n - b : e - b, &li, &c);
+            /* "we pick up blue, then stack ...": a list goes on from a step,
+             * a lead word or a ":" */
+            if (li.step && after_soft && !prev_ok)
+                li.step = 0;
+            if (li.step)
+                prev_ok = 1;
+            else if ((lo = lead_only(s + b, e - b)) != 0)
+                prev_ok = lo > 0;
+            else if (!after_soft)
+                prev_ok = 1; /* nothing after a sentence end, ";", ":" ... */
+            if (!li.step) {
+                long v;
+                if (table && nst == 0 && cell_number(s + b, e - b, &v))
+                    num = v; /* "| 1 | Unstack blue from orange |" */
+                continue;
+            }
+            it_obj = task->dom.action[li.s.action].arity >= 1 ? li.s.arg[0] : -1;
             if (!first_step_line)
                 first_step_line = line;
             int cont;
-            if (li.number >= 0 && cur.n > 0 && cur.last_number >= 0 &&
-                li.number == cur.last_number + 1)
+            if (nst++ > 0)
+                cont = skip ? -1 : 1; /* the line's next step */
+            else if (li.number >= 0 && cur.n > 0 && cur.last_number >= 0 &&
+                     li.number == cur.last_number + 1)
                 cont = 1;
             else if (li.number > 1)
                 cont = -1; /* "Step 4: Perform ...": a reference to a step */
             else if (li.number >= 0)
                 cont = 0;
-            else if (cur.n > 0 && cur.last_number >= 0 && li.indent > cur.indent)
+            else if (cur.n > 0 && cur.last_number >= 0 && pl.indent > cur.indent)
                 cont = -1; /* a sub-item of a numbered step */
             else
                 cont = cur.n > 0 && cur.open && cur.last_number < 0;
+            skip = cont < 0;
             if (cont == 0) {
                 if (cur.n > 0 && !cur.incomplete_line) {
                     block t = done;
@@ -720,11 +964,13 @@ tf_err tf_plantext_read_plan(const tf_plan_task *task, const char *text, size_t 
             }
             if (cont >= 0) {
                 err = block_add(&cur, &li, line, s, n, d);
-                cur.last_number = li.number;
-                cur.indent = li.indent;
+                if (nst == 1)
+                    cur.last_number = li.number;
+                cur.indent = pl.indent;
                 cur.open = 1;
             }
-        } else {
+        }
+        if (nst == 0) {
             size_t k = 0, ind = 0;
             while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) {
                 ind += s[k] == '\t' ? 4 : 1;

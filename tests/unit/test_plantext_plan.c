@@ -313,6 +313,92 @@ static void test_forms(void)
     free(t);
 }
 
+/* Several steps on one line: lists after a colon, prose sentences,
+ * arrows, table rows; what is not a step there. */
+static void test_one_line(void)
+{
+    tf_plan_task *t = malloc(sizeof *t);
+    blocksworld(t);
+    const char *four = "(unstack red blue) (put-down red) (pick-up orange) (stack orange red)";
+    /* a colon, then commas, "then", "and then", ";" */
+    ok(t, "The plan is: unstack red from blue, put down red, pick up orange, stack orange on red.",
+       four);
+    ok(t,
+       "Unstack red from blue, then put down red, and then pick up orange and stack orange on red",
+       four);
+    ok(t, "unstack red blue; put-down red; pick-up orange; stack orange red", four);
+    ok(t,
+       "**Plan:** Unstack red from blue then put down red then pick up orange then stack orange "
+       "on red.",
+       four);
+    /* prose sentences */
+    ok(t,
+       "First, unstack the red block from the blue block. Then put down the red block. Next, "
+       "pick up the orange block. Finally, stack the orange block on the red block.",
+       four);
+    ok(t, "Unstack red from blue. After that, put down red. Lastly, pick up orange.",
+       "(unstack red blue) (put-down red) (pick-up orange)");
+    /* arrows */
+    ok(t, "unstack(red, blue) -> put-down(red) -> pick-up(orange) -> stack(orange, red)", four);
+    ok(t, "Unstack red from blue \xE2\x86\x92 Put down red \xE2\x86\x92 Pick up orange",
+       "(unstack red blue) (put-down red) (pick-up orange)");
+    ok(t, "(unstack red blue) => (put-down red) => (pick-up orange) => (stack orange red)", four);
+    /* markdown tables: a step in a cell, the number cell numbers it */
+    ok(t,
+       "| Step | Action |\n|---|---|\n| 1 | Unstack red from blue |\n| 2 | Put down red |\n| 3 "
+       "| Pick up orange |\n| 4 | Stack orange on red |",
+       four);
+    ok(t,
+       "| # | Action | Block | Target |\n|---|---|---|---|\n| 1 | Unstack | red | blue |\n| 2 | "
+       "Put down | red | |\n| 3 | Pick up | orange | |\n| 4 | Stack | orange | red |\n",
+       four);
+    ok(t,
+       "| Step | Action | Result |\n|--|--|--|\n| **Step 1** | Pick up orange | Holding orange |\n"
+       "| **Step 2** | Stack orange on red | Orange on red |",
+       "(pick-up orange) (stack orange red)");
+    /* numbered lines with several steps: the number is the line's first
+     * step's; "it" as a step's first object is the first object of the step
+     * before it on the line (not on another line) */
+    ok(t, "1. Unstack red from blue, then put it down.\n2. Pick up orange and stack it on red.",
+       four);
+    ok(t, "Pick up orange. Stack it on red.\nStack it on blue.",
+       "(pick-up orange) (stack orange red)");
+    ok(t, "1. Unstack red from blue; put down red.\n2. Pick up orange; stack orange on red.", four);
+    ok(t, "Put the blue block down on the table", "(put-down blue)");
+    ok(t,
+       "[PLAN]\nunstack the red block from on top of the blue block\nput down the red block\n"
+       "[PLAN END]",
+       "(unstack red blue) (put-down red)");
+    /* not steps: an explanation with an action word inside, "and" between
+     * objects, what follows a step's ":" or dash */
+    ok(t,
+       "Unstack red from blue. This moves the red block to the table, so the blue block is "
+       "clear.",
+       "(unstack red blue)");
+    status(t, "Red is clear, so we can stack red on yellow. Blue stays put.", TF_PLAN_READ_NONE,
+           "no step");
+    status(t, "We should unstack red from blue, because then we could pick up blue.",
+           TF_PLAN_READ_NONE, "no step");
+    ok(t, "Stack red on blue and yellow", "(stack red blue)");
+    ok(t, "1. **Pick up orange**: Now, with red on blue, pick up the orange block. Pick it up.",
+       "(pick-up orange)");
+    ok(t, "1. Pick up orange \xE2\x80\x94 then stack orange on red", "(pick-up orange)");
+    ok(t,
+       "1. Unstack red from blue\n2. Put down red\n\nWhy: blue must be clear before we pick up "
+       "blue, then stack orange on red.",
+       "(unstack red blue) (put-down red)");
+    free(t);
+    /* Mystery and obfuscated words on one line */
+    mystery(t = malloc(sizeof *t));
+    ok(t, "Attack b, overcome b from c; feast d from a -> succumb d",
+       "(attack b) (overcome b c) (feast d a) (succumb d)");
+    ok(t, "- **Attack**: requires Province object\n1. Attack c", "(attack c)");
+    obfuscated(t);
+    ok(t, "(u64y1a9apusmslxb object_0), then (j4gv801gnu2it0yj object_0 object_1)",
+       "(u64y1a9apusmslxb object_0) (j4gv801gnu2it0yj object_0 object_1)");
+    free(t);
+}
+
 static void test_mystery_obfuscated(void)
 {
     tf_plan_task *t = malloc(sizeof *t);
@@ -409,6 +495,29 @@ static void test_hostile(void)
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     printf("hostile texts: %.2f s\n", secs);
     CHECKF(secs < 10.0, "%.2f s", secs);
+    /* one line: 100,000 steps read, 100,001 too many; separators that
+     * lead nowhere */
+    s = repeat("pick-up a -> ", TF_PLANTEXT_MAX_STEPS, &len);
+    t0 = clock();
+    CHECK(tf_plantext_read_plan(t, s, len, &r, &d) == TF_OK && r.status == TF_PLAN_READ_OK &&
+          r.n == TF_PLANTEXT_MAX_STEPS && r.first_line == 1);
+    tf_plan_read_free(&r);
+    free(s);
+    s = repeat("pick-up a, ", TF_PLANTEXT_MAX_STEPS + 1, &len);
+    CHECK(tf_plantext_read_plan(t, s, len, &r, &d) == TF_ERR_TOO_BIG);
+    tf_plan_read_free(&r);
+    free(s);
+    const char *junk_lines[] = {",", " and", ". x", ": ", "|", " then", "->", "1: -> "};
+    for (size_t k = 0; k < sizeof junk_lines / sizeof *junk_lines; k++) {
+        s = repeat(junk_lines[k], 100000, &len);
+        memcpy(s, "1. Stack red on", 15);
+        CHECK(tf_plantext_read_plan(t, s, len, &r, &d) == TF_OK);
+        tf_plan_read_free(&r);
+        free(s);
+    }
+    secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    printf("hostile one-line texts: %.2f s\n", secs);
+    CHECKF(secs < 10.0, "%.2f s", secs);
     /* past the text cap */
     len = (size_t)TF_PLANTEXT_MAX_TEXT + 1;
     s = calloc(len, 1);
@@ -449,6 +558,7 @@ static void test_hostile(void)
 int main(void)
 {
     test_forms();
+    test_one_line();
     test_mystery_obfuscated();
     test_hostile();
     return tf_test_done();
