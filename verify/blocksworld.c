@@ -335,8 +335,7 @@ static int add_plan(cJSON *item, const tf_plan_task *t, const tf_plan_read *r)
     if (!a)
         return 0;
     char s[4 * TF_STRIPS_MAX_NAME];
-    size_t shown = r->n < BW_ITEM_STEPS ? r->n : BW_ITEM_STEPS;
-    for (size_t i = 0; i < shown; i++) {
+    for (size_t i = 0; i < r->n && i < BW_ITEM_STEPS; i++) {
         tf_strips_step_str(&t->dom, &t->prob, &r->steps[i], s, sizeof s);
         cJSON *v = cJSON_CreateString(s);
         if (!v || !cJSON_AddItemToArray(a, v)) {
@@ -344,7 +343,7 @@ static int add_plan(cJSON *item, const tf_plan_task *t, const tf_plan_read *r)
             return 0;
         }
     }
-    if (shown < r->n && !cJSON_AddNumberToObject(item, "plan_shown", (double)shown))
+    if (r->n > BW_ITEM_STEPS && !cJSON_AddNumberToObject(item, "plan_shown", BW_ITEM_STEPS))
         return 0;
     return 1;
 }
@@ -374,7 +373,6 @@ static tf_err bw_verify(const void *cfgp, const void *problem, const tf_record *
     bool executable = read && sim.executable;
     bool valid = executable && sim.goal_reached;
     bool optimal = valid && pb->optimal_len >= 0 && (long)r.n == pb->optimal_len;
-    char s[4 * TF_STRIPS_MAX_NAME];
     const char *first_error = read_error_code(r.status); /* the trace's first error */
     if (read && !sim.executable) {
         if (sim.why == TF_STRIPS_UNKNOWN_OBJECT)
@@ -403,6 +401,7 @@ static tf_err bw_verify(const void *cfgp, const void *problem, const tf_record *
          tf_item_add_str(item, "strict_first_error", first_error);
     if (ok && read && !sim.executable) {
         cJSON *fi = cJSON_AddObjectToObject(item, "first_invalid");
+        char s[4 * TF_STRIPS_MAX_NAME];
         tf_strips_step_str(&t->dom, &t->prob, &r.steps[sim.first_invalid], s, sizeof s);
         ok = fi && cJSON_AddNumberToObject(fi, "index", (double)sim.first_invalid) &&
              cJSON_AddStringToObject(fi, "action", s);

@@ -10,7 +10,7 @@ cd "$src" || exit 1
 for t in clang-format cppcheck; do
     command -v "$t" > /dev/null || { echo "SKIP: $t is not installed"; exit 77; }
 done
-dirs="common record corpus fetch maze stats arith planning verify job gen serve worker coordinator include tests/unit tests/fuzz"
+dirs="common record corpus fetch maze stats arith planning verify job gen serve worker coordinator include tests/unit tests/fuzz bench"
 # shellcheck disable=SC2086
 mapfile -t files < <(find $dirs -name '*.[ch]' | sort)
 echo "style: ${#files[@]} files"

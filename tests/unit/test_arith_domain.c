@@ -54,7 +54,8 @@ static cJSON *verify(const tf_job *job, const char *line, const char *reasoning,
     parse(job, line, &rec, &problem, &d);
     CHECKF(problem != NULL, "parse_record: %s", d.msg);
     cJSON *item = cJSON_CreateObject();
-    tf_parts parts = {reasoning, reasoning ? rlen : 0, answer, alen, reasoning ? "endpoint" : NULL, -1, -1, 0};
+    tf_parts parts = {
+        reasoning, reasoning ? rlen : 0, answer, alen, reasoning ? "endpoint" : NULL, -1, -1, 0};
     memset(facts, 0, sizeof *facts);
     if (problem)
         CHECK(w->dom->verify(w->dom_cfg, problem, &rec, &parts, item, facts, &d) == TF_OK);
