@@ -493,8 +493,7 @@ static void test_hostile(void)
     tf_plan_read_free(&r);
     free(s);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    printf("hostile texts: %.2f s\n", secs);
-    CHECKF(secs < 10.0, "%.2f s", secs);
+    printf("hostile texts: %.2f s (linearity is measured by bench/plantext.sh)\n", secs);
     /* one line: 100,000 steps read, 100,001 too many; separators that
      * lead nowhere */
     s = repeat("pick-up a -> ", TF_PLANTEXT_MAX_STEPS, &len);
@@ -517,7 +516,6 @@ static void test_hostile(void)
     }
     secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     printf("hostile one-line texts: %.2f s\n", secs);
-    CHECKF(secs < 10.0, "%.2f s", secs);
     /* past the text cap */
     len = (size_t)TF_PLANTEXT_MAX_TEXT + 1;
     s = calloc(len, 1);

@@ -169,12 +169,9 @@ static void test_long_plan(void)
         st[i].action = i % 2 ? put : pick;
         st[i].arg[0] = c;
     }
-    clock_t t0 = clock();
     tf_strips_sim s;
     CHECK(tf_strips_simulate(&dom, &p1, st, n, &s) == TF_OK);
     CHECK(s.executable && s.first_invalid == -1 && !s.goal_reached && s.unmet_goals == 1);
-    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    CHECKF(secs < 5, "%.2f s", secs);
     /* one more pick-up at the end leaves c held, and is valid */
     st[n - 1].action = pick;
     CHECK(tf_strips_simulate(&dom, &p1, st, n, &s) == TF_OK);
