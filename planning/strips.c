@@ -263,6 +263,40 @@ tf_err tf_strips_simulate(const tf_strips_domain *dom, const tf_strips_problem *
     return TF_OK;
 }
 
+size_t tf_strips_words(const tf_strips_domain *dom, const tf_strips_problem *prob)
+{
+    layout l;
+    return layout_make(dom, prob, &l) == 0 ? l.words : 0;
+}
+
+void tf_strips_state(const tf_strips_domain *dom, const tf_strips_problem *prob,
+                     const tf_strips_step *steps, size_t n, uint64_t *s)
+{
+    layout l;
+    if (layout_make(dom, prob, &l) != 0)
+        return;
+    state_init(dom, prob, &l, s);
+    for (size_t i = 0; i < n; i++)
+        apply(dom, prob, &l, &dom->action[steps[i].action], steps[i].arg, s);
+}
+
+int tf_strips_unmet(const tf_strips_domain *dom, const tf_strips_problem *prob, const uint64_t *s,
+                    const tf_strips_step *st)
+{
+    layout l;
+    if (layout_make(dom, prob, &l) != 0)
+        return 0;
+    return first_unmet(dom, prob, &l, &dom->action[st->action], st->arg, s);
+}
+
+void tf_strips_apply(const tf_strips_domain *dom, const tf_strips_problem *prob, uint64_t *s,
+                     const tf_strips_step *st)
+{
+    layout l;
+    if (layout_make(dom, prob, &l) == 0)
+        apply(dom, prob, &l, &dom->action[st->action], st->arg, s);
+}
+
 static void write_atom(const char *head, int arity, const int *arg, const tf_strips_problem *prob,
                        char *buf, size_t n)
 {

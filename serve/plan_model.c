@@ -106,12 +106,11 @@ tf_err tf_serve_plan_load(const tf_serve_plan_opts *o, const char *prompt, size_
 
 /* ----- states ---------------------------------------------------------------------- */
 
-/* The ground atoms of a problem numbered as strips.c numbers them:
- * predicate p's atoms from off[p], arguments in base nobjects. */
+/* The problem a sample's flaws are placed in, and its states' size
+ * (strips.h's state functions). */
 typedef struct world {
     const tf_strips_domain *dom;
     const tf_strips_problem *prob;
-    size_t off[TF_STRIPS_MAX_PREDS + 1];
     size_t words; /* 64-bit words of a state */
 } world;
 
@@ -119,71 +118,24 @@ static bool world_make(const tf_strips_domain *dom, const tf_strips_problem *pro
 {
     w->dom = dom;
     w->prob = prob;
-    size_t at = 0;
-    for (int p = 0; p < dom->npreds; p++) {
-        size_t k = 1;
-        for (int i = 0; i < dom->pred[p].arity; i++)
-            k *= (size_t)prob->nobjects;
-        w->off[p] = at;
-        at += k;
-        if (at > TF_STRIPS_MAX_ATOMS)
-            return false;
-    }
-    w->off[dom->npreds] = at;
-    w->words = at / 64 + 1;
-    return true;
+    w->words = tf_strips_words(dom, prob);
+    return w->words > 0;
 }
 
-static size_t atom_of(const world *w, const tf_strips_lit *lit, const int *arg)
-{
-    size_t ix = 0;
-    for (int i = 0; i < w->dom->pred[lit->pred].arity; i++)
-        ix = ix * (size_t)w->prob->nobjects + (size_t)arg[lit->arg[i]];
-    return w->off[lit->pred] + ix;
-}
-
-static bool bit(const uint64_t *s, size_t i)
-{
-    return (s[i / 64] >> (i % 64) & 1u) != 0;
-}
-
-/* The index of the first false precondition of st in s, or -1. */
 static int unmet_pre(const world *w, const uint64_t *s, const tf_strips_step *st)
 {
-    const tf_strips_action *a = &w->dom->action[st->action];
-    for (int i = 0; i < a->npre; i++)
-        if (!bit(s, atom_of(w, &a->pre[i], st->arg)))
-            return i;
-    return -1;
+    return tf_strips_unmet(w->dom, w->prob, s, st);
 }
 
 static void apply(const world *w, uint64_t *s, const tf_strips_step *st)
 {
-    const tf_strips_action *a = &w->dom->action[st->action];
-    for (int i = 0; i < a->ndel; i++) {
-        size_t k = atom_of(w, &a->del[i], st->arg);
-        s[k / 64] &= ~((uint64_t)1 << (k % 64));
-    }
-    for (int i = 0; i < a->nadd; i++) {
-        size_t k = atom_of(w, &a->add[i], st->arg);
-        s[k / 64] |= (uint64_t)1 << (k % 64);
-    }
+    tf_strips_apply(w->dom, w->prob, s, st);
 }
 
 /* The state after steps[0..k) (all applicable) into s. */
 static void state_at(const world *w, const tf_strips_step *steps, size_t k, uint64_t *s)
 {
-    memset(s, 0, w->words * sizeof *s);
-    for (int i = 0; i < w->prob->ninit; i++) {
-        const tf_strips_fact *f = &w->prob->init[i];
-        size_t ix = 0;
-        for (int j = 0; j < w->dom->pred[f->pred].arity; j++)
-            ix = ix * (size_t)w->prob->nobjects + (size_t)f->arg[j];
-        ix += w->off[f->pred];
-        s[ix / 64] |= (uint64_t)1 << (ix % 64);
-    }
-    for (size_t i = 0; i < k; i++)
-        apply(w, s, &steps[i]);
+    tf_strips_state(w->dom, w->prob, steps, k, s);
 }
 
 /* Ground action number g (actions in order, arguments in base nobjects)

@@ -306,7 +306,11 @@ static long reasoning_length(const bw_problem *pb, const tf_record *rec, const t
         *from = "reasoning_text_estimate";
         return estimate_tokens(out->reasoning_len);
     }
-    long ct = out->completion_tokens >= 0 ? out->completion_tokens : rec->tokens;
+    /* a response's own count, else the record's tokens field (which
+     * describes the record's output, not a response to a request) */
+    long ct = out->completion_tokens >= 0 ? out->completion_tokens
+              : out->from_request         ? -1
+                                          : rec->tokens;
     if (ct >= 0) {
         *from = "completion_tokens";
         return ct;

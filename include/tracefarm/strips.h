@@ -116,6 +116,24 @@ typedef struct tf_strips_sim {
 tf_err tf_strips_simulate(const tf_strips_domain *dom, const tf_strips_problem *prob,
                           const tf_strips_step *steps, size_t n, tf_strips_sim *out) TF_MUST_USE;
 
+/* States, for tools that walk plans themselves (the synthetic planner of
+ * tracefarm serve): a state is the bit set of a problem's ground atoms,
+ * tf_strips_words(dom, prob) 64-bit words (0: more than
+ * TF_STRIPS_MAX_ATOMS atoms, which tf_strips_check refuses). Steps must
+ * name valid actions and objects (no -1). */
+size_t tf_strips_words(const tf_strips_domain *dom, const tf_strips_problem *prob);
+/* The state after steps[0..n) from the initial state, every step applied
+ * (applicable or not: check with tf_strips_unmet first). */
+void tf_strips_state(const tf_strips_domain *dom, const tf_strips_problem *prob,
+                     const tf_strips_step *steps, size_t n, uint64_t *s);
+/* The index of the first false precondition of st in s (in the action's
+ * list order), or -1: applicable. */
+int tf_strips_unmet(const tf_strips_domain *dom, const tf_strips_problem *prob, const uint64_t *s,
+                    const tf_strips_step *st);
+/* Apply st to s: deletes first, then adds. */
+void tf_strips_apply(const tf_strips_domain *dom, const tf_strips_problem *prob, uint64_t *s,
+                     const tf_strips_step *st);
+
 /* Write a fact or a step in PDDL form, "(on red blue)", "(unstack red
  * blue)", into buf (NUL-terminated, truncated at n). An argument of -1 is
  * written "?". */
