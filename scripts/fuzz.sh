@@ -19,7 +19,8 @@ if [ -n "$need" ]; then
 fi
 bash scripts/setup.sh >/dev/null   # the other dependencies
 CC=clang cmake -S . -B build-fuzz -DTF_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=${FUZZ_TARGETS:-"fuzz_maze fuzz_job fuzz_corpus fuzz_record fuzz_response fuzz_path fuzz_arith_expr fuzz_arith_scan fuzz_serve_arith"}
+# every target of tests/fuzz/fuzz.cmake ("NAME:LIBS" entries), so a new one is never left out
+targets=${FUZZ_TARGETS:-$(grep -oE '"fuzz_[a-z_0-9]+:' tests/fuzz/fuzz.cmake | tr -d '":' | tr '\n' ' ')}
 cmake --build build-fuzz -j "$(nproc)" --target $targets
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 for t in $targets; do
