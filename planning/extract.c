@@ -308,7 +308,7 @@ static size_t strip_prefix(const char *s, size_t n, line_info *li)
     li->number = -1;
     for (;;) {
         size_t at = i;
-        while (i < n && strchr(" \t*_`#>~+", s[i]) && s[i] != '\0')
+        while (i < n && strchr(" \t*_`#>~+\"'[{", s[i]) && s[i] != '\0')
             i++;
         if (i < n && s[i] == '-' && (i + 1 >= n || !is_alnum((unsigned char)s[i + 1])))
             i++;
@@ -484,7 +484,7 @@ static int match_action(const tf_plan_task *t, const words *W, const char *s, si
 static int starts_action(const tf_plan_task *t, const words *W, const char *s, size_t n, size_t i)
 {
     size_t lim = n - i > LOOK_AHEAD ? i + LOOK_AHEAD : n, end;
-    while (i < lim && strchr(" \t*_`", s[i]) && s[i] != '\0')
+    while (i < lim && strchr(" \t*_`\"'[{", s[i]) && s[i] != '\0')
         i++;
     if (i < lim && s[i] == '(')
         i++;
