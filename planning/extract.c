@@ -6,9 +6,10 @@
  * RULES (for docs/blocksworld.md, "Reading a plan")
  *
  * Lines. The text is read line by line. A line's prefix is stripped, as
- * often as it appears: white space, markdown (* _ ` # > ~), list markers
- * ("-", "+", "•", "–", "—"), numbers ("1.", "1)", "(1)", "1:") and "Step N"
- * with its ":" / "." / ")"; the last number seen is the line's number.
+ * often as it appears: white space, markdown (* _ ` # > ~), quotes and
+ * brackets (" ' [ {), list markers ("-", "+", "•", "–", "—"), numbers
+ * ("1.", "1)", "(1)", "1:") and "Step N" with its ":" / "." / ")"; the
+ * last number seen is the line's number.
  * Then up to two generic lead words may stand ("perform", "execute",
  * "apply", "do", "then", "next", "first", "finally", "now", "lastly",
  * "second", "third", "afterwards", "subsequently", "after that").
