@@ -16,7 +16,8 @@
  *
  * Segments. A line may hold several steps. After its prefix it is split
  * into segments: always at a sentence end (". " and more text), ";",
- * "|" (table cells), an arrow ("->", "=>", "→" and the other arrows);
+ * "|" (table cells), an arrow ("->", "=>", "→" and the other arrows),
+ * between PDDL calls side by side ("(unstack b c) (put-down b)");
  * at ",", " and ", " then " (which stays, a lead word) and ":" only when
  * what follows begins with an action phrase (after white space, markdown,
  * a "(" and lead words), and at ":" only when the segment before does not
@@ -644,6 +645,16 @@ static int next_sep(const tf_plan_task *t, const words *W, const char *s, size_t
                 j += sp;
             if (j > i + 1 && j < n && s[j] != '\r')
                 skip = 1; /* a sentence ends, another follows */
+        } else if (c == ')') {
+            /* "(unstack b c) (put-down b)": PDDL calls side by side */
+            size_t j = i + 1, sp;
+            while ((sp = space_len(s, n, j)) > 0)
+                j += sp;
+            if (j < n && s[j] == '(' && starts_action(t, W, s, n, j)) {
+                *e = i + 1;
+                *next = j;
+                return 1;
+            }
         } else if (c == ',') {
             if (starts_action(t, W, s, n, i + 1))
                 skip = *soft = 1;

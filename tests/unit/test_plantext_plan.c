@@ -343,6 +343,12 @@ static void test_one_line(void)
     ok(t, "Unstack red from blue \xE2\x86\x92 Put down red \xE2\x86\x92 Pick up orange",
        "(unstack red blue) (put-down red) (pick-up orange)");
     ok(t, "(unstack red blue) => (put-down red) => (pick-up orange) => (stack orange red)", four);
+    /* PDDL calls side by side, with or without a space; a gloss in
+     * parentheses after a step is not a call */
+    ok(t, "(unstack red blue) (put-down red) (pick-up orange) (stack orange red)", four);
+    ok(t, "Plan: (unstack red blue)(put-down red)(pick-up orange)(stack orange red)", four);
+    ok(t, "1. Unstack(Red, Blue) (now holding red)\n2. Put-down(Red)",
+       "(unstack red blue) (put-down red)");
     /* markdown tables: a step in a cell, the number cell numbers it */
     ok(t,
        "| Step | Action |\n|---|---|\n| 1 | Unstack red from blue |\n| 2 | Put down red |\n| 3 "
